@@ -1,0 +1,155 @@
+"""AffinityModel: featurizers + ensemble network + target scaling + calibrated uncertainty.
+
+Prediction deduplicates molecules and sequences first and encodes each once (late fusion), so a
+library screened against one target costs one protein encoding, and a panel re-uses each
+compound's encoding for every target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from biomedfm.affinity.nn import AffinityNet, NetConfig
+from biomedfm.chem.featurizers import make_featurizer
+from biomedfm.chem.molecules import to_mol
+from biomedfm.chem.sequences import validate_sequence
+
+Z90 = 1.6448536269514722
+"""Standard-normal quantile of a central 90% interval: ``pred ± Z90·unc``."""
+
+
+class ModelConfig(BaseModel):
+    """Everything needed to rebuild a model from its directory (``config.json``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format_version: int = Field(1, description="Layout version of the model directory.")
+    name: str = Field(description="Model name, e.g. 'davis' or a run name.")
+    preset: str = Field(description="Training preset the model was made with (main or lite).")
+    target: str = Field(description="Predicted quantity, used in pred_<target> / unc_<target>.")
+    target_description: str = Field("", description="Unit and meaning of the target.")
+    drug_featurizer: dict[str, Any] = Field(description="Drug featurizer name and parameters.")
+    protein_featurizer: dict[str, Any] = Field(description="Protein featurizer spec.")
+    net: NetConfig = Field(description="Network shape.")
+    y_mean: float = Field(description="Training-label mean (network outputs are standardised).")
+    y_std: float = Field(description="Training-label standard deviation.")
+    sigma_scale: float = Field(
+        1.0, description="Conformal factor making pred ± 1.645·unc a 90% interval."
+    )
+    training: dict[str, Any] = Field(
+        default_factory=dict, description="Provenance: data hash, config hash, version, metrics."
+    )
+
+
+@dataclass
+class Prediction:
+    """Predicted target and its calibrated standard uncertainty, both (n,) in target units."""
+
+    mean: np.ndarray
+    sigma: np.ndarray
+
+
+class AffinityModel:
+    """A trained affinity predictor (ensemble of M ≥ 1 members)."""
+
+    def __init__(self, config: ModelConfig, net: AffinityNet) -> None:
+        self.config = config
+        self.net = net.eval()
+        self.drug_featurizer = make_featurizer("drug", config.drug_featurizer)
+        self.protein_featurizer = make_featurizer("protein", config.protein_featurizer)
+
+    @property
+    def target(self) -> str:
+        return self.config.target
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.net.parameters()).device
+
+    def featurize_drugs(self, smiles: Sequence[str]) -> np.ndarray:
+        """Valid SMILES (n,) → drug features (n, drug_dim)."""
+        return np.asarray(self.drug_featurizer.featurize([to_mol(s) for s in smiles]))
+
+    def featurize_proteins(self, sequences: Sequence[str]) -> np.ndarray:
+        """Valid sequences (n,) → protein features (n, protein_dim)."""
+        return np.asarray(
+            self.protein_featurizer.featurize([validate_sequence(s) for s in sequences])
+        )
+
+    @torch.inference_mode()
+    def encode_drugs(self, features: np.ndarray, batch_size: int = 8192) -> torch.Tensor:
+        """Drug features (n, drug_dim) → embeddings (M, n, embed_dim)."""
+        return self._encode(self.net.encode_drugs, features, batch_size)
+
+    @torch.inference_mode()
+    def encode_proteins(self, features: np.ndarray, batch_size: int = 1024) -> torch.Tensor:
+        """Protein features (n, protein_dim) → embeddings (M, n, embed_dim)."""
+        return self._encode(self.net.encode_proteins, features, batch_size)
+
+    def _encode(self, encoder: Any, features: np.ndarray, batch_size: int) -> torch.Tensor:
+        chunks = [
+            encoder(torch.as_tensor(features[i : i + batch_size], device=self.device))
+            for i in range(0, len(features), batch_size)
+        ]
+        if not chunks:
+            m, e = self.config.net.n_members, self.config.net.embed_dim
+            return torch.empty(m, 0, e, device=self.device)
+        return torch.cat(chunks, dim=1)
+
+    @torch.inference_mode()
+    def score_embeddings(
+        self,
+        drug_embedding: torch.Tensor,
+        protein_embedding: torch.Tensor,
+        drug_index: np.ndarray,
+        protein_index: np.ndarray,
+        batch_size: int = 8192,
+    ) -> Prediction:
+        """Score pairs given cached embeddings (M, n_drugs, E), (M, n_proteins, E).
+
+        Args:
+            drug_index: (n_pairs,) row of each pair's drug in ``drug_embedding``.
+            protein_index: (n_pairs,) row of each pair's protein in ``protein_embedding``.
+        """
+        means, sigmas = [], []
+        for start in range(0, len(drug_index), batch_size):
+            d = torch.as_tensor(drug_index[start : start + batch_size], device=self.device)
+            p = torch.as_tensor(protein_index[start : start + batch_size], device=self.device)
+            mean, log_var = self.net.score(drug_embedding[:, d], protein_embedding[:, p])
+            member_var = log_var.float().exp()
+            total_var = member_var.mean(dim=0)
+            if mean.shape[0] > 1:
+                total_var = total_var + mean.float().var(dim=0, unbiased=False)
+            means.append(mean.float().mean(dim=0).cpu().numpy())
+            sigmas.append(total_var.sqrt().cpu().numpy())
+        if not means:
+            return Prediction(np.empty(0), np.empty(0))
+        scale = self.config.y_std
+        return Prediction(
+            mean=np.concatenate(means).astype(np.float64) * scale + self.config.y_mean,
+            sigma=np.concatenate(sigmas).astype(np.float64) * scale * self.config.sigma_scale,
+        )
+
+    def predict(
+        self, smiles: Sequence[str], sequences: Sequence[str], batch_size: int = 8192
+    ) -> Prediction:
+        """Predict valid (SMILES, sequence) pairs; each distinct entity is encoded once.
+
+        Invalid input raises :class:`biomedfm.errors.InputError`; use
+        :func:`biomedfm.affinity.predict.predict_frame` to keep going past bad rows.
+        """
+        drug_keys, drug_index = np.unique(np.asarray(smiles, dtype=object), return_inverse=True)
+        protein_keys, protein_index = np.unique(
+            np.asarray(sequences, dtype=object), return_inverse=True
+        )
+        drug_embedding = self.encode_drugs(self.featurize_drugs(list(drug_keys)))
+        protein_embedding = self.encode_proteins(self.featurize_proteins(list(protein_keys)))
+        return self.score_embeddings(
+            drug_embedding, protein_embedding, drug_index, protein_index, batch_size
+        )

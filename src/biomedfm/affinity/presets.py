@@ -1,0 +1,100 @@
+"""Training presets and the resolved training configuration saved beside every run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from biomedfm.affinity.nn import NetConfig
+
+
+class TrainConfig(BaseModel):
+    """Everything that determines a training run; written to ``<run>/config.json``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    preset: str = Field(description="Preset this config started from (main or lite).")
+    name: str = Field("model", description="Name recorded in the trained model's config.")
+    target: str = Field("affinity", description="Predicted quantity (pkd, kiba_score, ...).")
+    target_description: str = Field("", description="Unit and meaning of the target.")
+    drug_featurizer: dict[str, Any] = Field(description="Drug featurizer name and parameters.")
+    protein_featurizer: dict[str, Any] = Field(description="Protein featurizer spec.")
+    net: NetConfig = Field(description="Network shape; n_members = members of the final model.")
+    split: str = Field("given", description="CV splitter: given, random, cold-drug, ...")
+    n_folds: int = Field(5, ge=2, description="Cross-validation folds (one CV member each).")
+    epochs: int = Field(100, ge=1, description="Epochs for every CV member and refit member.")
+    batch_size: int = Field(1024, ge=1, description="Pairs per optimisation step and member.")
+    lr: float = Field(2e-3, gt=0, description="Peak learning rate of the one-cycle schedule.")
+    weight_decay: float = Field(1e-2, ge=0, description="AdamW weight decay.")
+    seed: int = Field(0, description="Seed for splits, initialisation, shuffling and dropout.")
+    refit: bool = Field(
+        True, description="After CV, train the final members on all pairs for the same epochs."
+    )
+    teacher: str | None = Field(
+        None, description="Run directory of a trained main model to distil from (lite)."
+    )
+    distill_weight: float = Field(
+        0.7, ge=0, le=1, description="Weight of the teacher's prediction in the lite target."
+    )
+    device: str = Field("cpu", description="Torch device: cpu, cuda, cuda:1 ...")
+
+    def digest(self) -> str:
+        """Hash of the settings that change results (device excluded)."""
+        payload = self.model_dump(exclude={"device"})
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+_DRUG_MAIN = {"name": "morgan", "radius": 2, "n_bits": 2048, "counts": True}
+_PROTEIN_MAIN = {"name": "kmer", "ks": [1, 2, 3], "bins": 1024}
+
+PRESETS: dict[str, TrainConfig] = {
+    "main": TrainConfig(
+        preset="main",
+        drug_featurizer=_DRUG_MAIN,
+        protein_featurizer=_PROTEIN_MAIN,
+        net=NetConfig(
+            n_members=5,
+            drug_dim=2048,
+            protein_dim=1444,
+            tower_hidden=256,
+            embed_dim=256,
+            head_hidden=[512, 256],
+            dropout=0.3,
+        ),
+        epochs=100,
+        batch_size=1024,
+        lr=2e-3,
+    ),
+    "lite": TrainConfig(
+        preset="lite",
+        drug_featurizer={"name": "morgan", "radius": 2, "n_bits": 1024, "counts": True},
+        protein_featurizer=_PROTEIN_MAIN,
+        net=NetConfig(
+            n_members=1,
+            drug_dim=1024,
+            protein_dim=1444,
+            tower_hidden=128,
+            embed_dim=64,
+            head_hidden=[128],
+            dropout=0.1,
+        ),
+        epochs=100,
+        batch_size=1024,
+        lr=2e-3,
+    ),
+}
+"""Preset registry; the keys are the CLI's ``--preset`` choices."""
+
+
+def resolve_config(preset: str, **overrides: Any) -> TrainConfig:
+    """Start from a preset and apply overrides (``None`` values are ignored)."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+    data = PRESETS[preset].model_dump()
+    for key, value in overrides.items():
+        if value is not None:
+            data[key] = value
+    return TrainConfig.model_validate(data)

@@ -1,0 +1,451 @@
+"""Training: a cross-validated ensemble, an optional refit on all pairs, distillation, resume.
+
+One run directory holds everything:
+
+``config.json``      resolved :class:`TrainConfig` and its digest (a rerun must match it)
+``cv/``              the CV ensemble (member k trained without fold k) and its checkpoint
+``oof.csv``          out-of-fold predictions (member k on fold k): CV metrics and calibration
+``cv_metrics.json``  per-fold metrics, mean ± sd, 90%-interval coverage
+``refit/``           checkpoint of the members trained on all pairs
+``model/``           the final model (``model.safetensors`` + ``config.json``)
+
+Each stage checkpoints every epoch (safetensors + JSON, never pickle), so an interrupted run
+resumes where it stopped and ends with the same weights as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors.torch import load_file, save_file
+
+from biomedfm import __version__
+from biomedfm.affinity.io import load_model, save_model
+from biomedfm.affinity.metrics import interval_coverage, regression_report
+from biomedfm.affinity.model import Z90, AffinityModel, ModelConfig
+from biomedfm.affinity.nn import AffinityNet
+from biomedfm.affinity.presets import TrainConfig
+from biomedfm.affinity.splits import SPLITTERS, Fold
+from biomedfm.chem.featurizers import make_featurizer
+from biomedfm.chem.molecules import to_mol
+from biomedfm.errors import InputError
+
+ProgressCallback = Callable[[str, int, int, dict[str, float]], None]
+"""Called after every epoch with (stage, epoch done, epochs, info such as validation MSE)."""
+
+
+@dataclass
+class FeatureSet:
+    """Features of the distinct entities of a pair table and each pair's row in them."""
+
+    drug_x: np.ndarray
+    protein_x: np.ndarray
+    drug_index: np.ndarray
+    protein_index: np.ndarray
+    y: np.ndarray
+
+
+def featurize_frame(frame: pd.DataFrame, config: TrainConfig) -> FeatureSet:
+    """Featurize each distinct SMILES and sequence of ``frame`` once."""
+    drug_featurizer = make_featurizer("drug", config.drug_featurizer)
+    protein_featurizer = make_featurizer("protein", config.protein_featurizer)
+    drugs, drug_index = np.unique(frame["smiles"].to_numpy(dtype=object), return_inverse=True)
+    proteins, protein_index = np.unique(
+        frame["sequence"].str.upper().to_numpy(dtype=object), return_inverse=True
+    )
+    return FeatureSet(
+        drug_x=drug_featurizer.featurize([to_mol(s) for s in drugs]),
+        protein_x=protein_featurizer.featurize(list(proteins)),
+        drug_index=drug_index.astype(np.int64),
+        protein_index=protein_index.astype(np.int64),
+        y=frame["affinity"].to_numpy(dtype=np.float64),
+    )
+
+
+def data_digest(frame: pd.DataFrame) -> str:
+    """Hash of the training pairs and labels, recorded in the model for provenance."""
+    digest = hashlib.sha256()
+    for column in ("smiles", "sequence", "affinity"):
+        digest.update(pd.util.hash_pandas_object(frame[column], index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+class EnsembleFitter:
+    """Trains the M members of an :class:`AffinityNet` side by side, each on its own pairs.
+
+    Args:
+        net: the ensemble, M members.
+        features: the pair table's features.
+        targets: (M, n_pairs) standardised regression target of each member (labels, or a
+            teacher/label blend when distilling).
+        labels: (n_pairs,) standardised labels, used by the variance head and validation.
+        member_train: M arrays of training pair indices.
+        member_val: M arrays of validation pair indices (empty arrays when refitting).
+        checkpoint_dir: where the per-epoch checkpoint lives.
+    """
+
+    def __init__(
+        self,
+        net: AffinityNet,
+        features: FeatureSet,
+        targets: np.ndarray,
+        labels: np.ndarray,
+        member_train: list[np.ndarray],
+        member_val: list[np.ndarray],
+        config: TrainConfig,
+        checkpoint_dir: Path,
+    ) -> None:
+        self.device = torch.device(config.device)
+        self.net = net.to(self.device)
+        self.config = config
+        self.drug_x = torch.as_tensor(features.drug_x, device=self.device)
+        self.protein_x = torch.as_tensor(features.protein_x, device=self.device)
+        self.drug_index = torch.as_tensor(features.drug_index, device=self.device)
+        self.protein_index = torch.as_tensor(features.protein_index, device=self.device)
+        self.targets = torch.as_tensor(targets, dtype=torch.float32, device=self.device)
+        self.labels = torch.as_tensor(labels, dtype=torch.float32, device=self.device)
+        self.member_train = member_train
+        self.member_val = member_val
+        self.checkpoint_dir = checkpoint_dir
+        self.steps_per_epoch = math.ceil(max(len(t) for t in member_train) / config.batch_size)
+        self.optimizer = torch.optim.AdamW(
+            net.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            self.optimizer,
+            max_lr=config.lr,
+            total_steps=config.epochs * self.steps_per_epoch,
+            pct_start=0.1,
+        )
+        self.epoch = 0
+        self.history: list[dict[str, Any]] = []
+
+    def _batches(self, epoch: int) -> torch.Tensor:
+        """(steps, M, batch) pair indices: each member's own shuffled pairs, cycled to length."""
+        rng = np.random.default_rng([self.config.seed, epoch])
+        length = self.steps_per_epoch * self.config.batch_size
+        rows = []
+        for train in self.member_train:
+            order = rng.permutation(train)
+            rows.append(np.resize(order, length))
+        stacked = np.stack(rows).reshape(len(rows), self.steps_per_epoch, -1).transpose(1, 0, 2)
+        return torch.as_tensor(np.ascontiguousarray(stacked), device=self.device)
+
+    def _loss(self, batch: torch.Tensor) -> torch.Tensor:
+        d = self.drug_index[batch]
+        p = self.protein_index[batch]
+        mean, log_var = self.net(self.drug_x[d], self.protein_x[p])
+        target = torch.gather(self.targets, 1, batch)
+        label = self.labels[batch]
+        mse = ((mean - target) ** 2).mean(dim=1)
+        # Variance head: Gaussian NLL around the *detached* mean, so it never pulls the mean
+        # away from the MSE optimum.
+        nll = 0.5 * (log_var + (label - mean.detach()) ** 2 * torch.exp(-log_var)).mean(dim=1)
+        return (mse + 0.1 * nll).sum()
+
+    def fit(self, progress: ProgressCallback | None = None, stage: str = "train") -> None:
+        """Train to ``config.epochs``, resuming from the checkpoint when one exists."""
+        self._restore()
+        while self.epoch < self.config.epochs:
+            torch.manual_seed(self.config.seed * 100_003 + self.epoch)
+            self.net.train()
+            running = 0.0
+            for batch in self._batches(self.epoch):
+                loss = self._loss(batch)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                self.scheduler.step()
+                running += float(loss.detach())
+            self.epoch += 1
+            info = {"epoch": self.epoch, "train_loss": running / self.steps_per_epoch}
+            info.update(self.validation_mse())
+            self.history.append(info)
+            self._save_checkpoint()
+            if progress is not None:
+                progress(stage, self.epoch, self.config.epochs, info)
+
+    @torch.inference_mode()
+    def member_outputs(self, member: int, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Member ``member``'s standardised mean and log-variance on ``pairs``, (n,) each."""
+        self.net.eval()
+        means, log_vars = [], []
+        for start in range(0, len(pairs), 8192):
+            index = torch.as_tensor(pairs[start : start + 8192], device=self.device)
+            d_emb = self.net.encode_drugs(self.drug_x[self.drug_index[index]])[member : member + 1]
+            p_emb = self.net.encode_proteins(self.protein_x[self.protein_index[index]])
+            mean, log_var = self.net.score(d_emb, p_emb[member : member + 1])
+            means.append(mean[0].cpu().numpy())
+            log_vars.append(log_var[0].cpu().numpy())
+        if not means:
+            return np.empty(0), np.empty(0)
+        return np.concatenate(means), np.concatenate(log_vars)
+
+    def validation_mse(self) -> dict[str, float]:
+        """Standardised validation MSE of each member that has a validation fold."""
+        out = {}
+        for member, val in enumerate(self.member_val):
+            if len(val):
+                mean, _ = self.member_outputs(member, val)
+                out[f"val_mse_{member}"] = float(np.mean((mean - self.labels.cpu().numpy()[val]) ** 2))
+        return out
+
+    def _checkpoint_paths(self) -> tuple[Path, Path]:
+        return self.checkpoint_dir / "checkpoint.safetensors", self.checkpoint_dir / "checkpoint.json"
+
+    def _save_checkpoint(self) -> None:
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        tensors = {f"net.{k}": v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
+        for index, param in enumerate(self.net.parameters()):
+            state = self.optimizer.state.get(param, {})
+            for key in ("exp_avg", "exp_avg_sq", "step"):
+                if key in state:
+                    tensors[f"opt.{index}.{key}"] = state[key].detach().cpu().reshape(-1).clone() if key == "step" else state[key].detach().cpu().contiguous()
+        weights, meta = self._checkpoint_paths()
+        weights_tmp = weights.with_name(weights.name + ".tmp")
+        meta_tmp = meta.with_name(meta.name + ".tmp")
+        save_file(tensors, str(weights_tmp))
+        meta_tmp.write_text(
+            json.dumps({"epoch": self.epoch, "scheduler": self.scheduler.state_dict(),
+                        "history": self.history})
+        )
+        weights_tmp.replace(weights)
+        meta_tmp.replace(meta)
+
+    def _restore(self) -> None:
+        weights, meta = self._checkpoint_paths()
+        if not (weights.is_file() and meta.is_file()):
+            return
+        info = json.loads(meta.read_text())
+        tensors = load_file(str(weights), device=str(self.device))
+        self.net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
+        for index, param in enumerate(self.net.parameters()):
+            if f"opt.{index}.exp_avg" in tensors:
+                self.optimizer.state[param] = {
+                    "step": tensors[f"opt.{index}.step"].reshape(()).cpu(),
+                    "exp_avg": tensors[f"opt.{index}.exp_avg"],
+                    "exp_avg_sq": tensors[f"opt.{index}.exp_avg_sq"],
+                }
+        self.scheduler.load_state_dict(info["scheduler"])
+        self.epoch = int(info["epoch"])
+        self.history = list(info["history"])
+
+
+@dataclass
+class RunResult:
+    """What a finished run produced."""
+
+    model_dir: Path
+    cv_metrics: dict[str, Any]
+
+
+def prepare_run_dir(out_dir: Path, config: TrainConfig, *, override: bool) -> None:
+    """Create the run directory or check that a rerun asks for the same config (resume).
+
+    Raises:
+        InputError: the directory holds a run with a different config and ``override`` is off.
+    """
+    config_path = out_dir / "config.json"
+    if override and out_dir.exists():
+        for stage in ("cv", "refit", "model"):
+            for path in (out_dir / stage).glob("*"):
+                path.unlink()
+        for name in ("oof.csv", "cv_metrics.json"):
+            (out_dir / name).unlink(missing_ok=True)
+    elif config_path.is_file():
+        saved = json.loads(config_path.read_text())
+        if saved.get("digest") != config.digest():
+            raise InputError(
+                f"{out_dir} holds a run with different settings; pass --override to start "
+                "over, or choose another output directory"
+            )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = {"digest": config.digest(), "config": config.model_dump(), "version": __version__}
+    config_path.write_text(json.dumps(payload, indent=2) + "\n")
+
+
+def _teacher_means(config: TrainConfig, frame: pd.DataFrame, stage: str) -> np.ndarray:
+    """Teacher predictions (M, n) for each student member, in target units.
+
+    For the CV stage member k of the student learns from member k of the teacher's CV ensemble
+    (which never saw fold k either), so the student's CV numbers stay honest. For the refit
+    stage every member learns from the teacher's final ensemble.
+    """
+    assert config.teacher is not None
+    teacher_run = Path(config.teacher)
+    teacher_config = json.loads((teacher_run / "config.json").read_text())["config"]
+    if stage == "cv":
+        for key in ("split", "n_folds", "seed"):
+            if teacher_config[key] != getattr(config, key):
+                raise InputError(
+                    f"teacher {teacher_run} used {key}={teacher_config[key]!r} but this run uses "
+                    f"{getattr(config, key)!r}: distil from a teacher trained on the same folds"
+                )
+        teacher = load_model(teacher_run / "cv", device=config.device)
+    else:
+        teacher = load_model(teacher_run / "model", device=config.device)
+    means = member_means(teacher, frame)
+    if stage == "cv":
+        return means
+    return np.repeat(means.mean(axis=0, keepdims=True), config.net.n_members, axis=0)
+
+
+def member_means(model: AffinityModel, frame: pd.DataFrame) -> np.ndarray:
+    """Each member's prediction for every pair of ``frame``, (M, n) in target units."""
+    drugs, drug_index = np.unique(frame["smiles"].to_numpy(dtype=object), return_inverse=True)
+    proteins, protein_index = np.unique(
+        frame["sequence"].str.upper().to_numpy(dtype=object), return_inverse=True
+    )
+    drug_embedding = model.encode_drugs(model.featurize_drugs(list(drugs)))
+    protein_embedding = model.encode_proteins(model.featurize_proteins(list(proteins)))
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(frame), 8192):
+            d = torch.as_tensor(drug_index[start : start + 8192], device=model.device)
+            p = torch.as_tensor(protein_index[start : start + 8192], device=model.device)
+            mean, _ = model.net.score(drug_embedding[:, d], protein_embedding[:, p])
+            out.append(mean.float().cpu().numpy())
+    return np.concatenate(out, axis=1) * model.config.y_std + model.config.y_mean
+
+
+def _fit_stage(
+    stage: str,
+    n_members: int,
+    features: FeatureSet,
+    frame: pd.DataFrame,
+    member_train: list[np.ndarray],
+    member_val: list[np.ndarray],
+    config: TrainConfig,
+    out_dir: Path,
+    scaling: tuple[float, float],
+    progress: ProgressCallback | None,
+) -> EnsembleFitter:
+    y_mean, y_std = scaling
+    labels = (features.y - y_mean) / y_std
+    targets = np.repeat(labels[None, :], n_members, axis=0)
+    if config.teacher:
+        teacher = (_teacher_means(config, frame, stage) - y_mean) / y_std
+        targets = config.distill_weight * teacher + (1 - config.distill_weight) * targets
+    torch.manual_seed(config.seed + (0 if stage == "cv" else 1))
+    net = AffinityNet(config.net.model_copy(update={"n_members": n_members}))
+    fitter = EnsembleFitter(
+        net, features, targets, labels, member_train, member_val, config, out_dir / stage
+    )
+    fitter.fit(progress, stage)
+    return fitter
+
+
+def _model_config(config: TrainConfig, n_members: int, scaling: tuple[float, float],
+                  sigma_scale: float, training: dict[str, Any]) -> ModelConfig:
+    return ModelConfig(
+        name=config.name,
+        preset=config.preset,
+        target=config.target,
+        target_description=config.target_description,
+        drug_featurizer=config.drug_featurizer,
+        protein_featurizer=config.protein_featurizer,
+        net=config.net.model_copy(update={"n_members": n_members}),
+        y_mean=scaling[0],
+        y_std=scaling[1],
+        sigma_scale=sigma_scale,
+        training=training,
+    )
+
+
+def calibrate(oof: pd.DataFrame) -> tuple[float, dict[str, float]]:
+    """Conformal scale for ``pred ± 1.645·unc`` and its cross-conformal coverage per fold.
+
+    The scale is the 90% quantile of |y − pred| / σ_raw over all out-of-fold predictions,
+    divided by 1.645. Coverage for fold k uses the scale fitted on the *other* folds, so the
+    reported coverage is an honest out-of-sample estimate.
+    """
+    scores = np.abs(oof["y"] - oof["pred"]) / oof["sigma_raw"]
+    scale = float(np.quantile(scores, 0.9) / Z90)
+    coverage = {}
+    for fold in sorted(oof["fold"].unique()):
+        inside = oof["fold"] == fold
+        fold_scale = float(np.quantile(scores[~inside], 0.9) / Z90)
+        coverage[str(fold)] = interval_coverage(
+            oof.loc[inside, "y"].to_numpy(), oof.loc[inside, "pred"].to_numpy(),
+            oof.loc[inside, "sigma_raw"].to_numpy() * fold_scale,
+        )
+    return scale, coverage
+
+
+def summarise(per_fold: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Mean and sample standard deviation of each metric over folds."""
+    keys = [k for k in per_fold[0] if k != "n"]
+    return {
+        key: {"mean": float(np.mean([f[key] for f in per_fold])),
+              "sd": float(np.std([f[key] for f in per_fold], ddof=1)) if len(per_fold) > 1 else 0.0}
+        for key in keys
+    }
+
+
+def run_training(
+    frame: pd.DataFrame,
+    config: TrainConfig,
+    out_dir: Path,
+    *,
+    override: bool = False,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
+    """Cross-validate, calibrate, optionally refit on all pairs, and save the final model."""
+    prepare_run_dir(out_dir, config, override=override)
+    features = featurize_frame(frame, config)
+    config = config.model_copy(
+        update={"net": config.net.model_copy(update={
+            "drug_dim": features.drug_x.shape[1], "protein_dim": features.protein_x.shape[1]})}
+    )
+    folds: list[Fold] = SPLITTERS[config.split](frame, n_folds=config.n_folds, seed=config.seed)
+    scaling = (float(features.y.mean()), float(features.y.std()) or 1.0)
+
+    cv = _fit_stage("cv", len(folds), features, frame, [f[0] for f in folds],
+                    [f[1] for f in folds], config, out_dir, scaling, progress)
+    save_model(AffinityModel(_model_config(config, len(folds), scaling, 1.0, {}), cv.net),
+               out_dir / "cv", half=False)
+
+    rows, per_fold = [], []
+    for member, (_, val) in enumerate(folds):
+        mean, log_var = cv.member_outputs(member, val)
+        pred = mean * scaling[1] + scaling[0]
+        per_fold.append(regression_report(features.y[val], pred))
+        rows.append(pd.DataFrame({"row": val, "fold": member, "y": features.y[val], "pred": pred,
+                                  "sigma_raw": np.exp(0.5 * log_var) * scaling[1]}))
+    oof = pd.concat(rows, ignore_index=True)
+    oof.to_csv(out_dir / "oof.csv", index=False)
+    sigma_scale, coverage = calibrate(oof)
+    cv_metrics = {
+        "split": config.split, "n_folds": len(folds), "per_fold": per_fold,
+        "summary": summarise(per_fold), "oof": regression_report(oof["y"], oof["pred"]),
+        "sigma_scale": sigma_scale, "coverage90_per_fold": coverage,
+        "coverage90_mean": float(np.mean(list(coverage.values()))),
+    }
+    (out_dir / "cv_metrics.json").write_text(json.dumps(cv_metrics, indent=2) + "\n")
+
+    training = {
+        "data_digest": data_digest(frame), "config_digest": config.digest(),
+        "package_version": __version__, "n_pairs": len(frame), "refit": config.refit,
+        "cv_summary": cv_metrics["summary"], "coverage90_mean": cv_metrics["coverage90_mean"],
+        "teacher": config.teacher,
+    }
+    if config.refit:
+        everything = np.arange(len(frame))
+        n = config.net.n_members
+        final = _fit_stage("refit", n, features, frame, [everything] * n,
+                           [np.empty(0, dtype=np.int64)] * n, config, out_dir, scaling, progress)
+        net, n_members = final.net, n
+    else:
+        net, n_members = cv.net, len(folds)
+    model = AffinityModel(_model_config(config, n_members, scaling, sigma_scale, training), net.cpu())
+    save_model(model, out_dir / "model")
+    return RunResult(model_dir=out_dir / "model", cv_metrics=cv_metrics)

@@ -1,0 +1,44 @@
+"""Protein sequence validation: 20 standard residues plus X (unknown) and U (selenocysteine)."""
+
+from __future__ import annotations
+
+from biomedfm.errors import InputError
+
+STANDARD_AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
+ALLOWED_LETTERS = frozenset(STANDARD_AMINO_ACIDS + "XU")
+MIN_SEQUENCE_LENGTH = 10
+MAX_SEQUENCE_LENGTH = 5000
+"""Titin-sized inputs are out of scope; the bound keeps featurization time predictable."""
+
+
+def validate_sequence(
+    sequence: object,
+    *,
+    min_length: int = MIN_SEQUENCE_LENGTH,
+    max_length: int = MAX_SEQUENCE_LENGTH,
+) -> str:
+    """Return the upper-cased sequence with white space removed, or raise a clear error.
+
+    Raises:
+        InputError: empty, too short/long, or holding letters that are not amino acids.
+    """
+    if not isinstance(sequence, str) or not sequence.strip():
+        raise InputError("protein sequence is empty: give one-letter amino-acid codes")
+    text = "".join(sequence.split()).upper()
+    bad = sorted(set(text) - ALLOWED_LETTERS)
+    if bad:
+        raise InputError(
+            f"protein sequence has non-amino-acid letters {''.join(bad)!r}: use the 20 standard "
+            "one-letter codes plus X (unknown) or U (selenocysteine)"
+        )
+    if len(text) < min_length:
+        raise InputError(
+            f"protein sequence has {len(text)} residues, fewer than {min_length}: give the "
+            "full chain, not a fragment"
+        )
+    if len(text) > max_length:
+        raise InputError(
+            f"protein sequence has {len(text)} residues, more than the {max_length} limit: "
+            "give the domain or chain that binds"
+        )
+    return text

@@ -1,0 +1,1 @@
+"""Command line: ``biomedfm <area> <verb>``; each area is one thin module."""

@@ -1,0 +1,215 @@
+"""``biomedfm affinity train|predict|evaluate|models|demo``: parse → call the library → print."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from biomedfm.errors import BiomedfmError
+
+app = typer.Typer(help="Protein–ligand binding affinity: train, predict, evaluate.",
+                  no_args_is_help=True)
+err = Console(stderr=True)
+
+SMILES_OPTION = typer.Option("smiles", "--smiles-column", help="Column holding SMILES.")
+SEQUENCE_OPTION = typer.Option("sequence", "--sequence-column", help="Column holding sequences.")
+AFFINITY_OPTION = typer.Option("affinity", "--affinity-column", help="Column holding labels.")
+
+
+def _fail(error: Exception) -> typer.Exit:
+    err.print(f"[red]error:[/red] {error}")
+    return typer.Exit(code=2)
+
+
+@app.command()
+def train(
+    output: Path = typer.Option(..., "--output", "-o", help="Run directory (resumed if present)."),
+    input: Path | None = typer.Option(None, "--input", "-i", help="Labelled pair CSV."),
+    dataset: str | None = typer.Option(None, help="Benchmark instead of -i: davis or kiba."),
+    data_dir: Path | None = typer.Option(None, help="Benchmark data folder (or BIOMEDFM_DATA)."),
+    preset: str = typer.Option("main", help="main (best accuracy) or lite (fast, distilled)."),
+    split: str | None = typer.Option(
+        None, help="given, random, cold-drug, cold-protein, both-cold (default: given folds "
+        "when the table has a 'fold' column, else random)."),
+    n_folds: int | None = typer.Option(None, help="Cross-validation folds."),
+    epochs: int | None = typer.Option(None, help="Epochs per member."),
+    batch_size: int | None = typer.Option(None, help="Pairs per step."),
+    lr: float | None = typer.Option(None, help="Peak learning rate."),
+    seed: int | None = typer.Option(None, help="Random seed."),
+    teacher: Path | None = typer.Option(None, help="Main run directory to distil from (lite)."),
+    refit: bool = typer.Option(True, help="Refit the final members on all pairs after CV."),
+    device: str = typer.Option("cpu", help="cpu or cuda."),
+    name: str | None = typer.Option(None, help="Model name stored in its config."),
+    target: str | None = typer.Option(None, help="Target name for pred_<target> columns."),
+    max_pairs: int | None = typer.Option(None, help="Use a random subset (quick runs)."),
+    override: bool = typer.Option(False, help="Start over instead of resuming."),
+    smiles_column: str = SMILES_OPTION,
+    sequence_column: str = SEQUENCE_OPTION,
+    affinity_column: str = AFFINITY_OPTION,
+) -> None:
+    """Cross-validate, calibrate and train a model; writes the resolved config and metrics."""
+    from biomedfm.affinity.data import DATASETS, PairColumns, read_dta_dataset, read_pairs
+    from biomedfm.affinity.presets import resolve_config
+    from biomedfm.affinity.train import run_training
+
+    try:
+        if (input is None) == (dataset is None):
+            raise BiomedfmError("give either -i labelled.csv or --dataset davis|kiba")
+        if dataset is not None:
+            frame = read_dta_dataset(dataset, data_dir)
+            target = target or DATASETS[dataset]["target"]
+        else:
+            assert input is not None
+            columns = PairColumns(smiles_column, sequence_column, affinity_column)
+            frame = read_pairs(input, columns, labelled=True)
+        if max_pairs is not None and max_pairs < len(frame):
+            frame = frame.sample(max_pairs, random_state=seed or 0).reset_index(drop=True)
+        config = resolve_config(
+            preset, split=split or ("given" if "fold" in frame.columns else "random"),
+            n_folds=n_folds, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+            teacher=str(teacher) if teacher else None, refit=refit, device=device,
+            name=name or output.name, target=target,
+            target_description=DATASETS[dataset]["description"] if dataset else None,
+        )
+        started = time.perf_counter()
+        with _progress() as progress:
+            tasks: dict[str, Any] = {}
+
+            def report(stage: str, epoch: int, total: int, info: dict[str, float]) -> None:
+                if stage not in tasks:
+                    tasks[stage] = progress.add_task(
+                        f"{config.preset} {stage}", total=total, status="")
+                losses = [v for k, v in info.items() if k.startswith("val_mse")]
+                status = f"val mse {sum(losses) / len(losses):.3f} (std units)" if losses else ""
+                progress.update(tasks[stage], completed=epoch, status=status)
+
+            result = run_training(frame, config, output, override=override, progress=report)
+        summary = result.cv_metrics["summary"]
+        err.print(
+            f"CV ({config.split}, {result.cv_metrics['n_folds']} folds): "
+            f"MSE {summary['mse']['mean']:.3f} ± {summary['mse']['sd']:.3f}, "
+            f"CI {summary['ci']['mean']:.3f} ± {summary['ci']['sd']:.3f}, "
+            f"90% coverage {result.cv_metrics['coverage90_mean']:.3f}; "
+            f"model in {result.model_dir} ({time.perf_counter() - started:.0f} s)"
+        )
+    except (BiomedfmError, ValueError) as error:
+        raise _fail(error) from None
+
+
+@app.command()
+def predict(
+    input: Path = typer.Option(..., "--input", "-i", help="CSV with SMILES and sequence columns."),
+    output: Path = typer.Option(..., "--output", "-o", help="Predictions CSV."),
+    model: str = typer.Option("davis", help="Shipped model name or a run/model directory."),
+    device: str = typer.Option("cpu", help="cpu or cuda."),
+    smiles_column: str = SMILES_OPTION,
+    sequence_column: str = SEQUENCE_OPTION,
+) -> None:
+    """Predict affinity and uncertainty; bad rows get an 'error' column, the rest are scored."""
+    from biomedfm.affinity.data import PairColumns, read_pairs
+    from biomedfm.affinity.io import load_model
+    from biomedfm.affinity.predict import predict_frame, with_predictions
+
+    try:
+        frame = read_pairs(input, PairColumns(smiles_column, sequence_column))
+        input_columns = [c for c in frame.columns if c not in ("smiles", "sequence")
+                         or c in (smiles_column, sequence_column)]
+        loaded = load_model(model, device=device)
+        result = predict_frame(loaded, frame)
+        with_predictions(frame, input_columns, loaded, result).to_csv(output, index=False)
+    except BiomedfmError as error:
+        raise _fail(error) from None
+    n = len(frame)
+    err.print(f"predicted {n - result.n_invalid} of {n} rows with {loaded.config.name} → {output}")
+    if result.n_invalid:
+        err.print(f"[yellow]{result.n_invalid} invalid row(s)[/yellow]; see the 'error' column:")
+        bad = result.errors[result.errors != ""]
+        for row, message in list(bad.items())[:10]:
+            err.print(f"  row {int(row) + 1}: {message}")
+
+
+@app.command()
+def evaluate(
+    input: Path = typer.Option(..., "--input", "-i", help="Labelled pair CSV."),
+    model: str = typer.Option("davis", help="Shipped model name or a run/model directory."),
+    as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON."),
+    device: str = typer.Option("cpu", help="cpu or cuda."),
+    smiles_column: str = SMILES_OPTION,
+    sequence_column: str = SEQUENCE_OPTION,
+    affinity_column: str = AFFINITY_OPTION,
+) -> None:
+    """MSE, CI, rm², Pearson, Spearman and 90%-interval coverage on labelled pairs."""
+    from biomedfm.affinity.data import PairColumns, read_pairs
+    from biomedfm.affinity.io import load_model
+    from biomedfm.affinity.predict import evaluate_frame
+
+    try:
+        columns = PairColumns(smiles_column, sequence_column, affinity_column)
+        report = evaluate_frame(load_model(model, device=device),
+                                read_pairs(input, columns, labelled=True))
+    except BiomedfmError as error:
+        raise _fail(error) from None
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+        return
+    table = Table(title=f"{report['model']} on {input.name} ({report['n']} pairs)")
+    for key in ("mse", "ci", "rm2", "pearson", "spearman", "coverage90"):
+        table.add_row(key, f"{report[key]:.4f}")
+    Console().print(table)
+
+
+@app.command()
+def models() -> None:
+    """List the shipped models with their cross-validation numbers."""
+    from biomedfm.affinity.io import list_shipped_models, load_model
+
+    table = Table(title="shipped affinity models")
+    for column in ("name", "preset", "target", "members", "CV MSE", "CV CI"):
+        table.add_column(column)
+    for name in list_shipped_models():
+        config = load_model(name).config
+        cv = config.training.get("cv_summary", {})
+        table.add_row(name, config.preset, config.target, str(config.net.n_members),
+                      f"{cv.get('mse', {}).get('mean', float('nan')):.3f}",
+                      f"{cv.get('ci', {}).get('mean', float('nan')):.3f}")
+    Console().print(table)
+
+
+@app.command()
+def demo() -> None:
+    """Score a few well-known kinase inhibitors with every shipped model."""
+    from biomedfm.affinity.demo import demo_pairs
+    from biomedfm.affinity.io import list_shipped_models, load_model
+
+    pairs = demo_pairs()
+    table = Table(title="biomedfm affinity demo (pred ± unc; 90% interval = ± 1.645·unc)")
+    table.add_column("drug")
+    table.add_column("target")
+    names = list_shipped_models()
+    for name in names:
+        table.add_column(name)
+    columns = []
+    for name in names:
+        model = load_model(name)
+        prediction = model.predict(pairs["smiles"].tolist(), pairs["sequence"].tolist())
+        columns.append([f"{m:.2f} ± {s:.2f} {model.target}"
+                        for m, s in zip(prediction.mean, prediction.sigma, strict=True)])
+    for row, (drug, protein) in enumerate(zip(pairs["drug"], pairs["protein"], strict=True)):
+        table.add_row(drug, protein, *[column[row] for column in columns])
+    Console().print(table)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=err,
+    )

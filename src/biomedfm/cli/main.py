@@ -1,0 +1,37 @@
+"""The ``biomedfm`` command: sets up logging and mounts each area's sub-command."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from biomedfm import __version__
+from biomedfm.cli.affinity import app as affinity_app
+
+app = typer.Typer(
+    name="biomedfm",
+    help="Biomedical foundation models: binding affinity with uncertainty.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(affinity_app, name="affinity")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only log errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """biomedfm command line."""
+    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,55 @@
+"""Shared settings (pydantic-settings, env prefix ``BIOMEDFM_``), built lazily.
+
+``BIOMEDFM_DATA=../shared/data`` points every reader at the benchmark data; nothing is read
+at import time, so tests can set the environment before calling :func:`get_settings`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Top-level settings; nested groups are added by the areas that need them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BIOMEDFM_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data: Path | None = Field(
+        default=None,
+        description="Folder holding the benchmark data (the layout of ../shared/data).",
+    )
+    threads: int = Field(
+        default=0,
+        ge=0,
+        description="CPU threads for PyTorch; 0 keeps PyTorch's default (all cores).",
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read from the environment on first use."""
+    return Settings()
+
+
+def resolve_data_dir(data_dir: Path | None) -> Path:
+    """Pick the data folder: explicit argument, then ``BIOMEDFM_DATA``, then ``../shared/data``.
+
+    Raises:
+        InputError: when no candidate exists, naming the option and variable to set.
+    """
+    from biomedfm.errors import InputError
+
+    candidates = [data_dir, get_settings().data, Path.cwd().parent / "shared" / "data"]
+    for candidate in candidates:
+        if candidate is not None and candidate.is_dir():
+            return candidate
+    raise InputError(
+        "benchmark data folder not found: pass --data-dir or set BIOMEDFM_DATA to the folder "
+        "that holds dta/davis and dta/kiba"
+    )
