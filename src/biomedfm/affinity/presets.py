@@ -76,9 +76,9 @@ PRESETS: dict[str, TrainConfig] = {
             n_members=1,
             drug_dim=1024,
             protein_dim=1444,
-            tower_hidden=128,
-            embed_dim=64,
-            head_hidden=[128],
+            tower_hidden=256,
+            embed_dim=128,
+            head_hidden=[256],
             dropout=0.1,
         ),
         epochs=100,
@@ -89,11 +89,31 @@ PRESETS: dict[str, TrainConfig] = {
 """Preset registry; the keys are the CLI's ``--preset`` choices."""
 
 
-def resolve_config(preset: str, **overrides: Any) -> TrainConfig:
-    """Start from a preset and apply overrides (``None`` values are ignored)."""
+def resolve_config(preset: str, settings: list[str] | None = None, **overrides: Any) -> TrainConfig:
+    """Start from a preset, apply ``key.path=json`` settings, then overrides (None is skipped).
+
+    Args:
+        settings: e.g. ``["net.tower_hidden=512", "protein_featurizer.bins=null"]``; values are
+            JSON (bare words are taken as strings).
+    """
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
     data = PRESETS[preset].model_dump()
+    for item in settings or []:
+        key, separator, text = item.partition("=")
+        if not separator:
+            raise ValueError(f"--set {item!r}: write key=value, e.g. net.dropout=0.2")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        *parents, leaf = key.split(".")
+        node = data
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                raise ValueError(f"--set {item!r}: {part!r} is not a settings group")
+            node = node[part]
+        node[leaf] = value
     for key, value in overrides.items():
         if value is not None:
             data[key] = value

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,9 @@ from biomedfm.affinity.splits import SPLITTERS, Fold
 from biomedfm.chem.featurizers import make_featurizer
 from biomedfm.chem.molecules import to_mol
 from biomedfm.errors import InputError
+
+CHECKPOINT_EVERY_S = 30.0
+"""Checkpoint at most this often (and after the last epoch): a kill loses at most this much."""
 
 ProgressCallback = Callable[[str, int, int, dict[str, float]], None]
 """Called after every epoch with (stage, epoch done, epochs, info such as validation MSE)."""
@@ -155,6 +159,7 @@ class EnsembleFitter:
     def fit(self, progress: ProgressCallback | None = None, stage: str = "train") -> None:
         """Train to ``config.epochs``, resuming from the checkpoint when one exists."""
         self._restore()
+        saved = time.monotonic()
         while self.epoch < self.config.epochs:
             torch.manual_seed(self.config.seed * 100_003 + self.epoch)
             self.net.train()
@@ -170,7 +175,9 @@ class EnsembleFitter:
             info = {"epoch": self.epoch, "train_loss": running / self.steps_per_epoch}
             info.update(self.validation_mse())
             self.history.append(info)
-            self._save_checkpoint()
+            if self.epoch == self.config.epochs or time.monotonic() - saved >= CHECKPOINT_EVERY_S:
+                self._save_checkpoint()
+                saved = time.monotonic()
             if progress is not None:
                 progress(stage, self.epoch, self.config.epochs, info)
 
@@ -181,11 +188,12 @@ class EnsembleFitter:
         means, log_vars = [], []
         for start in range(0, len(pairs), 8192):
             index = torch.as_tensor(pairs[start : start + 8192], device=self.device)
-            d_emb = self.net.encode_drugs(self.drug_x[self.drug_index[index]])[member : member + 1]
-            p_emb = self.net.encode_proteins(self.protein_x[self.protein_index[index]])
-            mean, log_var = self.net.score(d_emb, p_emb[member : member + 1])
-            means.append(mean[0].cpu().numpy())
-            log_vars.append(log_var[0].cpu().numpy())
+            # All members run (the head's weights broadcast over the member axis); keep one.
+            mean, log_var = self.net(
+                self.drug_x[self.drug_index[index]], self.protein_x[self.protein_index[index]]
+            )
+            means.append(mean[member].cpu().numpy())
+            log_vars.append(log_var[member].cpu().numpy())
         if not means:
             return np.empty(0), np.empty(0)
         return np.concatenate(means), np.concatenate(log_vars)

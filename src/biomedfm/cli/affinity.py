@@ -51,6 +51,8 @@ def train(
     target: str | None = typer.Option(None, help="Target name for pred_<target> columns."),
     max_pairs: int | None = typer.Option(None, help="Use a random subset (quick runs)."),
     override: bool = typer.Option(False, help="Start over instead of resuming."),
+    settings: list[str] | None = typer.Option(  # noqa: B008  (Typer's declaration style)
+        None, "--set", help="Any config field as key.path=json, e.g. net.dropout=0.2."),
     smiles_column: str = SMILES_OPTION,
     sequence_column: str = SEQUENCE_OPTION,
     affinity_column: str = AFFINITY_OPTION,
@@ -73,7 +75,7 @@ def train(
         if max_pairs is not None and max_pairs < len(frame):
             frame = frame.sample(max_pairs, random_state=seed or 0).reset_index(drop=True)
         config = resolve_config(
-            preset, split=split or ("given" if "fold" in frame.columns else "random"),
+            preset, settings, split=split or ("given" if "fold" in frame.columns else "random"),
             n_folds=n_folds, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
             teacher=str(teacher) if teacher else None, refit=refit, device=device,
             name=name or output.name, target=target,
