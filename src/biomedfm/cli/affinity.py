@@ -195,14 +195,12 @@ def demo() -> None:
     table = Table(title="biomedfm affinity demo (pred ± unc; 90% interval = ± 1.645·unc)")
     table.add_column("drug")
     table.add_column("target")
-    names = list_shipped_models()
-    for name in names:
-        table.add_column(name)
     columns = []
-    for name in names:
+    for name in list_shipped_models():
         model = load_model(name)
+        table.add_column(f"{name} ({model.target})", justify="right")
         prediction = model.predict(pairs["smiles"].tolist(), pairs["sequence"].tolist())
-        columns.append([f"{m:.2f} ± {s:.2f} {model.target}"
+        columns.append([f"{m:.2f} ± {s:.2f}"
                         for m, s in zip(prediction.mean, prediction.sigma, strict=True)])
     for row, (drug, protein) in enumerate(zip(pairs["drug"], pairs["protein"], strict=True)):
         table.add_row(drug, protein, *[column[row] for column in columns])
