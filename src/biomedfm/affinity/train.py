@@ -223,8 +223,16 @@ class EnsembleFitter:
         meta_tmp = meta.with_name(meta.name + ".tmp")
         save_file(tensors, str(weights_tmp))
         meta_tmp.write_text(
-            json.dumps({"epoch": self.epoch, "scheduler": self.scheduler.state_dict(),
-                        "history": self.history})
+            json.dumps({
+                "epoch": self.epoch,
+                "scheduler": self.scheduler.state_dict(),
+                # one-cycle moves lr and beta1 inside the optimizer: restore them too
+                "param_groups": [
+                    {"lr": group["lr"], "betas": list(group["betas"])}
+                    for group in self.optimizer.param_groups
+                ],
+                "history": self.history,
+            })
         )
         weights_tmp.replace(weights)
         meta_tmp.replace(meta)
@@ -244,6 +252,9 @@ class EnsembleFitter:
                     "exp_avg_sq": tensors[f"opt.{index}.exp_avg_sq"],
                 }
         self.scheduler.load_state_dict(info["scheduler"])
+        for group, saved in zip(self.optimizer.param_groups, info["param_groups"], strict=True):
+            group["lr"] = saved["lr"]
+            group["betas"] = tuple(saved["betas"])
         self.epoch = int(info["epoch"])
         self.history = list(info["history"])
 
