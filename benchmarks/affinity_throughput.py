@@ -66,8 +66,10 @@ def main() -> None:
     workloads = {
         "one-target": pd.DataFrame({"smiles": compounds, "sequence": abl1}),
         "random": pd.DataFrame(
-            {"smiles": compounds, "sequence": kinases.sample(args.n, replace=True, random_state=0)
-             .to_numpy()}
+            {
+                "smiles": compounds,
+                "sequence": kinases.sample(args.n, replace=True, random_state=0).to_numpy(),
+            }
         ),
     }
     results = {"threads": torch.get_num_threads(), "n_pairs": args.n}
@@ -82,11 +84,14 @@ def main() -> None:
             seconds = network_only(model, 200_000)
             results[f"network-only/{model}/pairs_per_s"] = round(200_000 / seconds, 1)
     results["network-only speed ratio lite/main"] = round(
-        results["network-only/davis-lite/pairs_per_s"] / results["network-only/davis/pairs_per_s"], 1
+        results["network-only/davis-lite/pairs_per_s"] / results["network-only/davis/pairs_per_s"],
+        1,
     )
     for workload in workloads:
         results[f"{workload} speed ratio lite/main"] = round(
-            results[f"{workload}/davis-lite/pairs_per_s"] / results[f"{workload}/davis/pairs_per_s"], 1
+            results[f"{workload}/davis-lite/pairs_per_s"]
+            / results[f"{workload}/davis/pairs_per_s"],
+            1,
         )
     print(json.dumps(results, indent=2))
 

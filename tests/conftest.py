@@ -11,10 +11,25 @@ import pytest
 from biomedfm.chem.sequences import STANDARD_AMINO_ACIDS
 
 DRUGS = [
-    "CCO", "CC(=O)Oc1ccccc1C(=O)O", "c1ccccc1", "CCN(CC)CC", "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
-    "c1ccc2ccccc2c1", "CN1C=NC2=C1C(=O)N(C(=O)N2C)C", "OC(=O)CCc1ccccc1", "Clc1ccc(Cl)cc1",
-    "CC1=CC=CC=C1N", "COc1ccc(cc1)C=O", "C1CCCCC1O", "NC(=O)c1cccnc1", "CC(C)(C)OC(=O)N",
-    "Oc1ccc(cc1)O", "C1=CC=C(C=C1)C2=CC=CC=C2", "CCCCCCCCO", "O=C1CCCN1", "CS(=O)C",
+    "CCO",
+    "CC(=O)Oc1ccccc1C(=O)O",
+    "c1ccccc1",
+    "CCN(CC)CC",
+    "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
+    "c1ccc2ccccc2c1",
+    "CN1C=NC2=C1C(=O)N(C(=O)N2C)C",
+    "OC(=O)CCc1ccccc1",
+    "Clc1ccc(Cl)cc1",
+    "CC1=CC=CC=C1N",
+    "COc1ccc(cc1)C=O",
+    "C1CCCCC1O",
+    "NC(=O)c1cccnc1",
+    "CC(C)(C)OC(=O)N",
+    "Oc1ccc(cc1)O",
+    "C1=CC=C(C=C1)C2=CC=CC=C2",
+    "CCCCCCCCO",
+    "O=C1CCCN1",
+    "CS(=O)C",
     "Fc1ccc(cc1)C(=O)O",
 ]
 
@@ -34,9 +49,18 @@ def make_pairs(n_drugs: int = 20, n_proteins: int = 10, seed: int = 0) -> pd.Dat
     rows = []
     for i, smiles in enumerate(DRUGS[:n_drugs]):
         for j, sequence in enumerate(proteins):
-            affinity = 6 + drug_effect[i] + protein_effect[j] + 0.5 * drug_effect[i] * protein_effect[j]
-            rows.append({"drug_id": f"d{i}", "protein_id": f"p{j}", "smiles": smiles,
-                         "sequence": sequence, "affinity": affinity + rng.normal(0, 0.1)})
+            affinity = (
+                6 + drug_effect[i] + protein_effect[j] + 0.5 * drug_effect[i] * protein_effect[j]
+            )
+            rows.append(
+                {
+                    "drug_id": f"d{i}",
+                    "protein_id": f"p{j}",
+                    "smiles": smiles,
+                    "sequence": sequence,
+                    "affinity": affinity + rng.normal(0, 0.1),
+                }
+            )
     frame = pd.DataFrame(rows)
     frame["fold"] = rng.permutation(len(frame)) % 5
     return frame
@@ -55,6 +79,9 @@ def pairs_csv(tmp_path: Path, pairs: pd.DataFrame) -> Path:
 
 
 SMALL_NET = [
-    "net.tower_hidden=32", "net.embed_dim=16", "net.head_hidden=[32]", "batch_size=64",
+    "net.tower_hidden=32",
+    "net.embed_dim=16",
+    "net.head_hidden=[32]",
+    "batch_size=64",
 ]
 """--set overrides that keep test trainings to a second or two."""

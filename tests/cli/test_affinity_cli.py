@@ -25,12 +25,14 @@ def demo_csv(tmp_path: Path) -> Path:
 
 def test_predict_with_shipped_lite_model(tmp_path: Path, demo_csv: Path) -> None:
     out = tmp_path / "pred.csv"
-    result = runner.invoke(app, ["affinity", "predict", "-i", str(demo_csv), "-o", str(out),
-                                 "--model", "davis-lite"])
+    result = runner.invoke(
+        app, ["affinity", "predict", "-i", str(demo_csv), "-o", str(out), "--model", "davis-lite"]
+    )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
     assert list(frame.columns) == ["drug", "protein", "smiles", "sequence", "pred_pkd", "unc_pkd"]
-    assert frame["pred_pkd"].between(3, 12).all() and (frame["unc_pkd"] > 0).all()
+    assert frame["pred_pkd"].between(3, 12).all()
+    assert (frame["unc_pkd"] > 0).all()
     # gefitinib and erlotinib are EGFR inhibitors: they must score higher on EGFR than on SRC
     by_pair = frame.set_index(["drug", "protein"])["pred_pkd"]
     for drug in ("erlotinib", "gefitinib"):
@@ -40,64 +42,121 @@ def test_predict_with_shipped_lite_model(tmp_path: Path, demo_csv: Path) -> None
 def test_predict_keeps_custom_columns_and_reports_bad_rows(tmp_path: Path) -> None:
     sequence = demo_pairs()["sequence"][0]
     table = tmp_path / "mine.csv"
-    pd.DataFrame({
-        "id": [1, 2, 3, 4, 5],
-        "mol": ["CCO", "C1CC(", "c1ccccc1O", "CCN", "CCC"],
-        "prot": [sequence, sequence, "MKTAYIAKQRJJ", "A" * 6000, "MKT"],
-    }).to_csv(table, index=False)
+    pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4, 5],
+            "mol": ["CCO", "C1CC(", "c1ccccc1O", "CCN", "CCC"],
+            "prot": [sequence, sequence, "MKTAYIAKQRJJ", "A" * 6000, "MKT"],
+        }
+    ).to_csv(table, index=False)
     out = tmp_path / "pred.csv"
-    result = runner.invoke(app, ["affinity", "predict", "-i", str(table), "-o", str(out),
-                                 "--model", "davis-lite", "--smiles-column", "mol",
-                                 "--sequence-column", "prot"])
+    result = runner.invoke(
+        app,
+        [
+            "affinity",
+            "predict",
+            "-i",
+            str(table),
+            "-o",
+            str(out),
+            "--model",
+            "davis-lite",
+            "--smiles-column",
+            "mol",
+            "--sequence-column",
+            "prot",
+        ],
+    )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out, keep_default_na=False)
     assert list(frame.columns) == ["id", "mol", "prot", "pred_pkd", "unc_pkd", "error"]
-    assert frame.loc[0, "error"] == "" and frame.loc[0, "pred_pkd"] != ""
+    assert frame.loc[0, "error"] == ""
+    assert frame.loc[0, "pred_pkd"] != ""
     assert "invalid SMILES" in frame.loc[1, "error"]
     assert "non-amino-acid letters 'J'" in frame.loc[2, "error"]
     assert "more than the 5000 limit" in frame.loc[3, "error"]
     assert "fewer than 10" in frame.loc[4, "error"]
-    assert "4 invalid row(s)" in result.output and "row 2:" in result.output
+    assert "4 invalid row(s)" in result.output
+    assert "row 2:" in result.output
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("", "is empty"), ("smiles,protein\nCCO,MKTAYIAKQR\n", "lacks column(s) 'sequence'"),
-     ("smiles,sequence\n", "no rows")],
+    [
+        ("", "is empty"),
+        ("smiles,protein\nCCO,MKTAYIAKQR\n", "lacks column(s) 'sequence'"),
+        ("smiles,sequence\n", "no rows"),
+    ],
 )
 def test_predict_rejects_unusable_files(tmp_path: Path, content: str, message: str) -> None:
     table = tmp_path / "bad.csv"
     table.write_text(content)
-    result = runner.invoke(app, ["affinity", "predict", "-i", str(table), "-o",
-                                 str(tmp_path / "o.csv"), "--model", "davis-lite"])
+    result = runner.invoke(
+        app,
+        [
+            "affinity",
+            "predict",
+            "-i",
+            str(table),
+            "-o",
+            str(tmp_path / "o.csv"),
+            "--model",
+            "davis-lite",
+        ],
+    )
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
     assert "Traceback" not in result.output
 
 
 def test_unknown_model_lists_the_shipped_ones(tmp_path: Path, demo_csv: Path) -> None:
-    result = runner.invoke(app, ["affinity", "predict", "-i", str(demo_csv), "-o",
-                                 str(tmp_path / "o.csv"), "--model", "nope"])
+    result = runner.invoke(
+        app,
+        [
+            "affinity",
+            "predict",
+            "-i",
+            str(demo_csv),
+            "-o",
+            str(tmp_path / "o.csv"),
+            "--model",
+            "nope",
+        ],
+    )
     assert result.exit_code == 2
-    assert "davis-lite" in result.output and "kiba" in result.output
+    assert "davis-lite" in result.output
+    assert "kiba" in result.output
 
 
 def test_train_then_evaluate_via_cli(tmp_path: Path, pairs_csv: Path) -> None:
     run = tmp_path / "run"
-    args = ["affinity", "train", "-i", str(pairs_csv), "-o", str(run), "--preset", "lite",
-            "--epochs", "2"]
+    args = [
+        "affinity",
+        "train",
+        "-i",
+        str(pairs_csv),
+        "-o",
+        str(run),
+        "--preset",
+        "lite",
+        "--epochs",
+        "2",
+    ]
     for item in SMALL_NET:
         args += ["--set", item]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "CV (given, 5 folds)" in " ".join(result.output.split())
     saved = json.loads((run / "config.json").read_text())
-    assert saved["config"]["net"]["tower_hidden"] == 32 and saved["digest"]
-    result = runner.invoke(app, ["affinity", "evaluate", "-i", str(pairs_csv), "--model",
-                                 str(run), "--json"])
+    assert saved["config"]["net"]["tower_hidden"] == 32
+    assert saved["digest"]
+    result = runner.invoke(
+        app, ["affinity", "evaluate", "-i", str(pairs_csv), "--model", str(run), "--json"]
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["n"] == 200 and {"mse", "ci", "rm2", "pearson", "spearman"} <= set(report)
+    assert report["n"] == 200
+    assert {"mse", "ci", "rm2", "pearson", "spearman"} <= set(report)
 
 
 def test_train_rejects_non_numeric_labels(tmp_path: Path, pairs: pd.DataFrame) -> None:
@@ -105,14 +164,17 @@ def test_train_rejects_non_numeric_labels(tmp_path: Path, pairs: pd.DataFrame) -
     pairs.loc[3, "affinity"] = "n/a"
     table = tmp_path / "bad.csv"
     pairs.to_csv(table, index=False)
-    result = runner.invoke(app, ["affinity", "train", "-i", str(table), "-o",
-                                 str(tmp_path / "run")])
+    result = runner.invoke(
+        app, ["affinity", "train", "-i", str(table), "-o", str(tmp_path / "run")]
+    )
     assert result.exit_code == 2
     assert "not a number in row(s) 4" in " ".join(result.output.split())
 
 
 def test_models_and_demo_commands() -> None:
     result = runner.invoke(app, ["affinity", "models"])
-    assert result.exit_code == 0 and "kiba-lite" in result.output
+    assert result.exit_code == 0
+    assert "kiba-lite" in result.output
     result = runner.invoke(app, ["affinity", "demo"])
-    assert result.exit_code == 0 and "imatinib" in result.output
+    assert result.exit_code == 0
+    assert "imatinib" in result.output

@@ -23,17 +23,26 @@ def _config(preset: str = "main", **overrides: object) -> TrainConfig:
 
 def test_train_writes_a_loadable_model(tmp_path: Path, pairs: pd.DataFrame) -> None:
     result = run_training(pairs, _config(), tmp_path / "run")
-    for name in ("config.json", "oof.csv", "cv_metrics.json", "model/config.json",
-                 "model/model.safetensors"):
+    for name in (
+        "config.json",
+        "oof.csv",
+        "cv_metrics.json",
+        "model/config.json",
+        "model/model.safetensors",
+    ):
         assert (tmp_path / "run" / name).is_file(), name
     metrics = json.loads((tmp_path / "run" / "cv_metrics.json").read_text())
-    assert len(metrics["per_fold"]) == 5 and 0 < metrics["summary"]["mse"]["mean"]
+    assert len(metrics["per_fold"]) == 5
+    assert metrics["summary"]["mse"]["mean"] > 0
     assert 0.5 < metrics["coverage90_mean"] < 1.0
     model = load_model(result.model_dir)
-    assert model.config.net.n_members == 5 and model.target == "pkd"
+    assert model.config.net.n_members == 5
+    assert model.target == "pkd"
     prediction = model.predict(pairs["smiles"].tolist()[:7], pairs["sequence"].tolist()[:7])
-    assert prediction.mean.shape == (7,) and (prediction.sigma > 0).all()
-    assert model.config.training["data_digest"] and model.config.sigma_scale > 0
+    assert prediction.mean.shape == (7,)
+    assert (prediction.sigma > 0).all()
+    assert model.config.training["data_digest"]
+    assert model.config.sigma_scale > 0
 
 
 def test_training_learns_the_signal(tmp_path: Path, pairs: pd.DataFrame) -> None:
@@ -62,13 +71,18 @@ def test_resume_after_interrupt_gives_the_same_weights(
         run_training(pairs, config, tmp_path / "twice", progress=stop_in_refit)
     assert not (tmp_path / "twice" / "model").exists()
     epochs_seen: list[tuple[str, int]] = []
-    run_training(pairs, config, tmp_path / "twice",
-                 progress=lambda stage, epoch, total, info: epochs_seen.append((stage, epoch)))
+    run_training(
+        pairs,
+        config,
+        tmp_path / "twice",
+        progress=lambda stage, epoch, total, info: epochs_seen.append((stage, epoch)),
+    )
     assert epochs_seen == [("refit", 3)]  # CV and two refit epochs came from the checkpoints
     smiles, sequences = pairs["smiles"].tolist(), pairs["sequence"].tolist()
     a = load_model(tmp_path / "once").predict(smiles, sequences)
     b = load_model(tmp_path / "twice").predict(smiles, sequences)
-    assert np.allclose(a.mean, b.mean, atol=1e-3) and np.allclose(a.sigma, b.sigma, atol=1e-3)
+    assert np.allclose(a.mean, b.mean, atol=1e-3)
+    assert np.allclose(a.sigma, b.sigma, atol=1e-3)
 
 
 def test_rerun_with_other_settings_needs_override(tmp_path: Path, pairs: pd.DataFrame) -> None:
@@ -85,8 +99,11 @@ def test_lite_distils_from_main(tmp_path: Path, pairs: pd.DataFrame) -> None:
     assert model.config.net.n_members == 1
     assert model.config.training["teacher"] == str(tmp_path / "main")
     with pytest.raises(InputError, match="same folds"):
-        run_training(pairs, _config("lite", teacher=str(tmp_path / "main"), split="random"),
-                     tmp_path / "lite-random")
+        run_training(
+            pairs,
+            _config("lite", teacher=str(tmp_path / "main"), split="random"),
+            tmp_path / "lite-random",
+        )
 
 
 def test_predict_frame_keeps_going_past_bad_rows(tmp_path: Path, pairs: pd.DataFrame) -> None:
@@ -97,17 +114,26 @@ def test_predict_frame_keeps_going_past_bad_rows(tmp_path: Path, pairs: pd.DataF
     frame.loc[2, "sequence"] = "MKT*AYIAKQR"
     result = predict_frame(model, frame)
     assert result.n_invalid == 2
-    assert np.isfinite(result.mean[[0, 3]]).all() and np.isnan(result.mean[[1, 2]]).all()
-    assert "invalid SMILES" in result.errors[1] and "'*'" in result.errors[2]
+    assert np.isfinite(result.mean[[0, 3]]).all()
+    assert np.isnan(result.mean[[1, 2]]).all()
+    assert "invalid SMILES" in result.errors[1]
+    assert "'*'" in result.errors[2]
     report = evaluate_frame(model, frame)
-    assert report["n"] == 2 and report["n_invalid"] == 2
+    assert report["n"] == 2
+    assert report["n_invalid"] == 2
 
 
 def test_calibration_is_cross_fitted() -> None:
     rng = np.random.default_rng(0)
     sigma = rng.uniform(0.5, 2.0, 4000)
-    oof = pd.DataFrame({"fold": np.arange(4000) % 4, "y": rng.normal(0, sigma),
-                        "pred": 0.0, "sigma_raw": sigma / 3})
+    oof = pd.DataFrame(
+        {
+            "fold": np.arange(4000) % 4,
+            "y": rng.normal(0, sigma),
+            "pred": 0.0,
+            "sigma_raw": sigma / 3,
+        }
+    )
     scale, coverage = calibrate(oof)
     assert scale == pytest.approx(3.0, rel=0.1)
     assert all(0.87 < value < 0.93 for value in coverage.values())

@@ -50,7 +50,8 @@ def test_morgan_counts_and_bits() -> None:
     mols = [to_mol("c1ccccc1"), to_mol("CCO")]
     counts = MorganFeaturizer(radius=2, n_bits=256, counts=True).featurize(mols)
     bits = MorganFeaturizer(radius=2, n_bits=256, counts=False).featurize(mols)
-    assert counts.shape == (2, 256) and counts.dtype == np.float32
+    assert counts.shape == (2, 256)
+    assert counts.dtype == np.float32
     assert set(np.unique(bits)) <= {0.0, 1.0}
     # benzene: six identical aromatic CH atoms → a count of 6 for that environment
     assert np.isclose(counts[0].max(), np.log1p(6))
@@ -59,7 +60,8 @@ def test_morgan_counts_and_bits() -> None:
 
 def test_maccs_keys() -> None:
     keys = MaccsFeaturizer().featurize([to_mol("CCO")])
-    assert keys.shape == (1, 167) and keys.sum() > 0
+    assert keys.shape == (1, 167)
+    assert keys.sum() > 0
 
 
 def test_kmer_composition_by_hand() -> None:
@@ -78,15 +80,17 @@ def test_kmer_skips_unknown_and_folds() -> None:
     folded = KmerFeaturizer(ks=(1, 2, 3), bins=100)
     assert folded.dim == 20 + 100 + 100
     vector = folded.featurize(["ACDXXEFG"])[0]
-    assert np.isfinite(vector).all() and vector[:20].sum() > 0
+    assert np.isfinite(vector).all()
+    assert vector[:20].sum() > 0
 
 
 def test_featurizer_registry_round_trip() -> None:
     featurizer = make_featurizer("drug", {"name": "morgan", "radius": 3, "n_bits": 512})
     rebuilt = make_featurizer("drug", featurizer_spec(featurizer))
     assert rebuilt.params() == featurizer.params()
-    concat = make_featurizer("drug", {"name": "concat", "parts": [
-        {"name": "morgan", "n_bits": 64}, {"name": "maccs"}]})
+    concat = make_featurizer(
+        "drug", {"name": "concat", "parts": [{"name": "morgan", "n_bits": 64}, {"name": "maccs"}]}
+    )
     assert concat.featurize([to_mol("CCO")]).shape == (1, 64 + 167)
     with pytest.raises(ValueError, match="unknown drug featurizer"):
         make_featurizer("drug", {"name": "nope"})

@@ -13,7 +13,8 @@ def test_read_pairs_maps_columns(tmp_path: Path) -> None:
     path = tmp_path / "x.tsv"
     path.write_text("mol\tprot\tkd\nCCO\tMKTAYIAKQR\t5.5\n")
     frame = read_pairs(path, PairColumns("mol", "prot", "kd"), labelled=True)
-    assert frame.loc[0, "smiles"] == "CCO" and frame.loc[0, "affinity"] == 5.5
+    assert frame.loc[0, "smiles"] == "CCO"
+    assert frame.loc[0, "affinity"] == 5.5
 
 
 def test_missing_file_is_reported(tmp_path: Path) -> None:
@@ -24,7 +25,8 @@ def test_missing_file_is_reported(tmp_path: Path) -> None:
 def test_validate_pairs_checks_each_distinct_value_once(pairs) -> None:  # type: ignore[no-untyped-def]
     pairs.loc[0, "smiles"] = "xyz"
     errors = validate_pairs(pairs)
-    assert errors[0].startswith("invalid SMILES") and (errors[1:] == "").all()
+    assert errors[0].startswith("invalid SMILES")
+    assert (errors[1:] == "").all()
 
 
 def test_unknown_dataset() -> None:
@@ -35,6 +37,8 @@ def test_unknown_dataset() -> None:
 @pytest.mark.skipif(not (DATA / "dta" / "davis").is_dir(), reason="shared benchmark data absent")
 def test_davis_layout() -> None:
     frame = read_dta_dataset("davis", DATA)
-    assert len(frame) == 25_046 and frame["fold"].nunique() == 5
-    assert frame["protein_id"].nunique() == 442 and frame["sequence"].nunique() == 379
+    assert len(frame) == 25_046
+    assert frame["fold"].nunique() == 5
+    assert frame["protein_id"].nunique() == 442
+    assert frame["sequence"].nunique() == 379
     assert frame[["smiles", "sequence"]].notna().all().all()

@@ -20,7 +20,8 @@ def test_every_splitter_partitions_without_overlap(frame: pd.DataFrame, name: st
     folds = SPLITTERS[name](frame, n_folds=5, seed=0)
     assert len(folds) == 5
     for train, val in folds:
-        assert len(val) > 0 and len(train) > 0
+        assert len(val) > 0
+        assert len(train) > 0
         assert not set(train) & set(val)
     if name != "both-cold":  # both-cold drops the pairs that are half cold
         validated = np.concatenate([val for _, val in folds])

@@ -52,8 +52,10 @@ def read_pairs(
     try:
         frame = pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
-        raise InputError(f"{path} is empty: give a header row with "
-                         f"'{columns.smiles}' and '{columns.sequence}' columns") from None
+        raise InputError(
+            f"{path} is empty: give a header row with "
+            f"'{columns.smiles}' and '{columns.sequence}' columns"
+        ) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise InputError(f"{path} is not a readable CSV file: {error}") from None
     required = [columns.smiles, columns.sequence] + ([columns.affinity] if labelled else [])
@@ -94,7 +96,9 @@ def read_dta_dataset(name: str, data_dir: Path | None = None) -> pd.DataFrame:
     drugs = pd.read_csv(folder / "drugs.csv", dtype=str)
     proteins = pd.read_csv(folder / "proteins.csv", dtype=str)
     pairs = pd.read_csv(folder / "train.csv", dtype={"drug_id": str, "protein_id": str})
-    frame = pairs.merge(drugs, on="drug_id", how="left").merge(proteins, on="protein_id", how="left")
+    frame = pairs.merge(drugs, on="drug_id", how="left").merge(
+        proteins, on="protein_id", how="left"
+    )
     if frame[["smiles", "sequence"]].isna().any().any():
         raise InputError(f"{folder}: train.csv names drugs or proteins missing from the tables")
     frame["affinity"] = frame["affinity"].astype(np.float64)

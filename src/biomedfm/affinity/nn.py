@@ -11,6 +11,7 @@ per protein, which is what makes screening one target against millions of compou
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -55,7 +56,7 @@ class MemberLinear(nn.Module):
 
 def _mlp(n_members: int, widths: list[int], dropout: float, last_activation: bool) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for index, (width_in, width_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+    for index, (width_in, width_out) in enumerate(itertools.pairwise(widths)):
         layers.append(MemberLinear(n_members, width_in, width_out))
         is_last = index == len(widths) - 2
         if not is_last or last_activation:

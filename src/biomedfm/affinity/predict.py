@@ -40,7 +40,8 @@ def predict_frame(model: AffinityModel, frame: pd.DataFrame) -> PredictionResult
     if valid.any():
         rows = frame.loc[valid]
         prediction = model.predict(
-            rows["smiles"].str.strip().tolist(), ["".join(s.split()).upper() for s in rows["sequence"]]
+            rows["smiles"].str.strip().tolist(),
+            ["".join(s.split()).upper() for s in rows["sequence"]],
         )
         mean[valid] = prediction.mean
         sigma[valid] = prediction.sigma

@@ -204,35 +204,48 @@ class EnsembleFitter:
         for member, val in enumerate(self.member_val):
             if len(val):
                 mean, _ = self.member_outputs(member, val)
-                out[f"val_mse_{member}"] = float(np.mean((mean - self.labels.cpu().numpy()[val]) ** 2))
+                out[f"val_mse_{member}"] = float(
+                    np.mean((mean - self.labels.cpu().numpy()[val]) ** 2)
+                )
         return out
 
     def _checkpoint_paths(self) -> tuple[Path, Path]:
-        return self.checkpoint_dir / "checkpoint.safetensors", self.checkpoint_dir / "checkpoint.json"
+        return (
+            self.checkpoint_dir / "checkpoint.safetensors",
+            self.checkpoint_dir / "checkpoint.json",
+        )
 
     def _save_checkpoint(self) -> None:
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        tensors = {f"net.{k}": v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
+        tensors = {
+            f"net.{k}": v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()
+        }
         for index, param in enumerate(self.net.parameters()):
             state = self.optimizer.state.get(param, {})
             for key in ("exp_avg", "exp_avg_sq", "step"):
                 if key in state:
-                    tensors[f"opt.{index}.{key}"] = state[key].detach().cpu().reshape(-1).clone() if key == "step" else state[key].detach().cpu().contiguous()
+                    tensors[f"opt.{index}.{key}"] = (
+                        state[key].detach().cpu().reshape(-1).clone()
+                        if key == "step"
+                        else state[key].detach().cpu().contiguous()
+                    )
         weights, meta = self._checkpoint_paths()
         weights_tmp = weights.with_name(weights.name + ".tmp")
         meta_tmp = meta.with_name(meta.name + ".tmp")
         save_file(tensors, str(weights_tmp))
         meta_tmp.write_text(
-            json.dumps({
-                "epoch": self.epoch,
-                "scheduler": self.scheduler.state_dict(),
-                # one-cycle moves lr and beta1 inside the optimizer: restore them too
-                "param_groups": [
-                    {"lr": group["lr"], "betas": list(group["betas"])}
-                    for group in self.optimizer.param_groups
-                ],
-                "history": self.history,
-            })
+            json.dumps(
+                {
+                    "epoch": self.epoch,
+                    "scheduler": self.scheduler.state_dict(),
+                    # one-cycle moves lr and beta1 inside the optimizer: restore them too
+                    "param_groups": [
+                        {"lr": group["lr"], "betas": list(group["betas"])}
+                        for group in self.optimizer.param_groups
+                    ],
+                    "history": self.history,
+                }
+            )
         )
         weights_tmp.replace(weights)
         meta_tmp.replace(meta)
@@ -363,8 +376,13 @@ def _fit_stage(
     return fitter
 
 
-def _model_config(config: TrainConfig, n_members: int, scaling: tuple[float, float],
-                  sigma_scale: float, training: dict[str, Any]) -> ModelConfig:
+def _model_config(
+    config: TrainConfig,
+    n_members: int,
+    scaling: tuple[float, float],
+    sigma_scale: float,
+    training: dict[str, Any],
+) -> ModelConfig:
     return ModelConfig(
         name=config.name,
         preset=config.preset,
@@ -394,7 +412,8 @@ def calibrate(oof: pd.DataFrame) -> tuple[float, dict[str, float]]:
         inside = oof["fold"] == fold
         fold_scale = float(np.quantile(scores[~inside], 0.9) / Z90)
         coverage[str(fold)] = interval_coverage(
-            oof.loc[inside, "y"].to_numpy(), oof.loc[inside, "pred"].to_numpy(),
+            oof.loc[inside, "y"].to_numpy(),
+            oof.loc[inside, "pred"].to_numpy(),
             oof.loc[inside, "sigma_raw"].to_numpy() * fold_scale,
         )
     return scale, coverage
@@ -404,8 +423,10 @@ def summarise(per_fold: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     """Mean and sample standard deviation of each metric over folds."""
     keys = [k for k in per_fold[0] if k != "n"]
     return {
-        key: {"mean": float(np.mean([f[key] for f in per_fold])),
-              "sd": float(np.std([f[key] for f in per_fold], ddof=1)) if len(per_fold) > 1 else 0.0}
+        key: {
+            "mean": float(np.mean([f[key] for f in per_fold])),
+            "sd": float(np.std([f[key] for f in per_fold], ddof=1)) if len(per_fold) > 1 else 0.0,
+        }
         for key in keys
     }
 
@@ -422,49 +443,97 @@ def run_training(
     prepare_run_dir(out_dir, config, override=override)
     features = featurize_frame(frame, config)
     config = config.model_copy(
-        update={"net": config.net.model_copy(update={
-            "drug_dim": features.drug_x.shape[1], "protein_dim": features.protein_x.shape[1]})}
+        update={
+            "net": config.net.model_copy(
+                update={
+                    "drug_dim": features.drug_x.shape[1],
+                    "protein_dim": features.protein_x.shape[1],
+                }
+            )
+        }
     )
     folds: list[Fold] = SPLITTERS[config.split](frame, n_folds=config.n_folds, seed=config.seed)
     scaling = (float(features.y.mean()), float(features.y.std()) or 1.0)
 
-    cv = _fit_stage("cv", len(folds), features, frame, [f[0] for f in folds],
-                    [f[1] for f in folds], config, out_dir, scaling, progress)
-    save_model(AffinityModel(_model_config(config, len(folds), scaling, 1.0, {}), cv.net),
-               out_dir / "cv", half=False)
+    cv = _fit_stage(
+        "cv",
+        len(folds),
+        features,
+        frame,
+        [f[0] for f in folds],
+        [f[1] for f in folds],
+        config,
+        out_dir,
+        scaling,
+        progress,
+    )
+    save_model(
+        AffinityModel(_model_config(config, len(folds), scaling, 1.0, {}), cv.net),
+        out_dir / "cv",
+        half=False,
+    )
 
     rows, per_fold = [], []
     for member, (_, val) in enumerate(folds):
         mean, log_var = cv.member_outputs(member, val)
         pred = mean * scaling[1] + scaling[0]
         per_fold.append(regression_report(features.y[val], pred))
-        rows.append(pd.DataFrame({"row": val, "fold": member, "y": features.y[val], "pred": pred,
-                                  "sigma_raw": np.exp(0.5 * log_var) * scaling[1]}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "row": val,
+                    "fold": member,
+                    "y": features.y[val],
+                    "pred": pred,
+                    "sigma_raw": np.exp(0.5 * log_var) * scaling[1],
+                }
+            )
+        )
     oof = pd.concat(rows, ignore_index=True)
     oof.to_csv(out_dir / "oof.csv", index=False)
     sigma_scale, coverage = calibrate(oof)
     cv_metrics = {
-        "split": config.split, "n_folds": len(folds), "per_fold": per_fold,
-        "summary": summarise(per_fold), "oof": regression_report(oof["y"], oof["pred"]),
-        "sigma_scale": sigma_scale, "coverage90_per_fold": coverage,
+        "split": config.split,
+        "n_folds": len(folds),
+        "per_fold": per_fold,
+        "summary": summarise(per_fold),
+        "oof": regression_report(oof["y"].to_numpy(), oof["pred"].to_numpy()),
+        "sigma_scale": sigma_scale,
+        "coverage90_per_fold": coverage,
         "coverage90_mean": float(np.mean(list(coverage.values()))),
     }
     (out_dir / "cv_metrics.json").write_text(json.dumps(cv_metrics, indent=2) + "\n")
 
     training = {
-        "data_digest": data_digest(frame), "config_digest": config.digest(),
-        "package_version": __version__, "n_pairs": len(frame), "refit": config.refit,
-        "cv_summary": cv_metrics["summary"], "coverage90_mean": cv_metrics["coverage90_mean"],
+        "data_digest": data_digest(frame),
+        "config_digest": config.digest(),
+        "package_version": __version__,
+        "n_pairs": len(frame),
+        "refit": config.refit,
+        "cv_summary": cv_metrics["summary"],
+        "coverage90_mean": cv_metrics["coverage90_mean"],
         "teacher": config.teacher,
     }
     if config.refit:
         everything = np.arange(len(frame))
         n = config.net.n_members
-        final = _fit_stage("refit", n, features, frame, [everything] * n,
-                           [np.empty(0, dtype=np.int64)] * n, config, out_dir, scaling, progress)
+        final = _fit_stage(
+            "refit",
+            n,
+            features,
+            frame,
+            [everything] * n,
+            [np.empty(0, dtype=np.int64)] * n,
+            config,
+            out_dir,
+            scaling,
+            progress,
+        )
         net, n_members = final.net, n
     else:
         net, n_members = cv.net, len(folds)
-    model = AffinityModel(_model_config(config, n_members, scaling, sigma_scale, training), net.cpu())
+    model = AffinityModel(
+        _model_config(config, n_members, scaling, sigma_scale, training), net.cpu()
+    )
     save_model(model, out_dir / "model")
     return RunResult(model_dir=out_dir / "model", cv_metrics=cv_metrics)

@@ -80,9 +80,8 @@ class MaccsFeaturizer:
     def featurize(self, mols: Sequence[Chem.Mol]) -> np.ndarray:
         out = np.zeros((len(mols), self.dim), dtype=np.float32)
         for row, mol in enumerate(mols):
-            out[row] = np.frombuffer(
-                MACCSkeys.GenMACCSKeys(mol).ToBitString().encode(), dtype=np.uint8
-            ) - ord("0")
+            keys = MACCSkeys.GenMACCSKeys(mol)  # type: ignore[attr-defined]  # not in RDKit's stubs
+            out[row] = np.frombuffer(keys.ToBitString().encode(), dtype=np.uint8) - ord("0")
         return out
 
     def params(self) -> dict[str, Any]:
@@ -112,8 +111,9 @@ class KmerFeaturizer:
     Frequencies are square-rooted (a variance-stabilising transform for counts) and each k block
     is L2-normalised, so the three blocks weigh the same whatever the sequence length. k-mers
     holding X or U are skipped. ``bins`` folds any k block longer than it (index mod bins),
-    trading a few collisions for a much smaller first layer (8,000 → 1,024 3-mer dims). 3-mer profiles are nearly unique per kinase, which lets the
-    network tell targets apart while still sharing strength between close homologues.
+    trading a few collisions for a much smaller first layer (8,000 → 1,024 3-mer dims).
+    3-mer profiles are nearly unique per kinase, which lets the network tell targets apart
+    while still sharing strength between close homologues.
     """
 
     name: ClassVar[str] = "kmer"

@@ -10,7 +10,8 @@ from biomedfm.errors import InputError
 MAX_SMILES_LENGTH = 1000
 """Longer strings are almost always pasted by mistake; the limit also bounds parse time."""
 
-RDLogger.DisableLog("rdApp.*")  # RDKit would print its own parse errors; we report ours
+# RDKit would print its own parse errors; we report ours. Its stubs lack DisableLog.
+RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]
 
 
 def to_mol(smiles: object) -> Chem.Mol:
@@ -29,8 +30,10 @@ def to_mol(smiles: object) -> Chem.Mol:
         )
     mol = Chem.MolFromSmiles(text)
     if mol is None:
-        raise InputError(f"invalid SMILES {_clip(text)!r}: RDKit cannot parse it (check brackets, "
-                         "ring closures and valences)")
+        raise InputError(
+            f"invalid SMILES {_clip(text)!r}: RDKit cannot parse it (check brackets, "
+            "ring closures and valences)"
+        )
     if mol.GetNumAtoms() == 0:
         raise InputError(f"SMILES {_clip(text)!r} has no atoms")
     return mol

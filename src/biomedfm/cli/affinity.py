@@ -15,8 +15,9 @@ from rich.table import Table
 
 from biomedfm.errors import BiomedfmError
 
-app = typer.Typer(help="Protein–ligand binding affinity: train, predict, evaluate.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Protein–ligand binding affinity: train, predict, evaluate.", no_args_is_help=True
+)
 err = Console(stderr=True)
 
 SMILES_OPTION = typer.Option("smiles", "--smiles-column", help="Column holding SMILES.")
@@ -37,8 +38,10 @@ def train(
     data_dir: Path | None = typer.Option(None, help="Benchmark data folder (or BIOMEDFM_DATA)."),
     preset: str = typer.Option("main", help="main (best accuracy) or lite (fast, distilled)."),
     split: str | None = typer.Option(
-        None, help="given, random, cold-drug, cold-protein, both-cold (default: given folds "
-        "when the table has a 'fold' column, else random)."),
+        None,
+        help="given, random, cold-drug, cold-protein, both-cold (default: given folds "
+        "when the table has a 'fold' column, else random).",
+    ),
     n_folds: int | None = typer.Option(None, help="Cross-validation folds."),
     epochs: int | None = typer.Option(None, help="Epochs per member."),
     batch_size: int | None = typer.Option(None, help="Pairs per step."),
@@ -51,8 +54,9 @@ def train(
     target: str | None = typer.Option(None, help="Target name for pred_<target> columns."),
     max_pairs: int | None = typer.Option(None, help="Use a random subset (quick runs)."),
     override: bool = typer.Option(False, help="Start over instead of resuming."),
-    settings: list[str] | None = typer.Option(  # noqa: B008  (Typer's declaration style)
-        None, "--set", help="Any config field as key.path=json, e.g. net.dropout=0.2."),
+    settings: list[str] | None = typer.Option(
+        None, "--set", help="Any config field as key.path=json, e.g. net.dropout=0.2."
+    ),
     smiles_column: str = SMILES_OPTION,
     sequence_column: str = SEQUENCE_OPTION,
     affinity_column: str = AFFINITY_OPTION,
@@ -75,10 +79,19 @@ def train(
         if max_pairs is not None and max_pairs < len(frame):
             frame = frame.sample(max_pairs, random_state=seed or 0).reset_index(drop=True)
         config = resolve_config(
-            preset, settings, split=split or ("given" if "fold" in frame.columns else "random"),
-            n_folds=n_folds, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-            teacher=str(teacher) if teacher else None, refit=refit, device=device,
-            name=name or output.name, target=target,
+            preset,
+            settings,
+            split=split or ("given" if "fold" in frame.columns else "random"),
+            n_folds=n_folds,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            teacher=str(teacher) if teacher else None,
+            refit=refit,
+            device=device,
+            name=name or output.name,
+            target=target,
             target_description=DATASETS[dataset]["description"] if dataset else None,
         )
         started = time.perf_counter()
@@ -88,7 +101,8 @@ def train(
             def report(stage: str, epoch: int, total: int, info: dict[str, float]) -> None:
                 if stage not in tasks:
                     tasks[stage] = progress.add_task(
-                        f"{config.preset} {stage}", total=total, status="")
+                        f"{config.preset} {stage}", total=total, status=""
+                    )
                 losses = [v for k, v in info.items() if k.startswith("val_mse")]
                 status = f"val mse {sum(losses) / len(losses):.3f} (std units)" if losses else ""
                 progress.update(tasks[stage], completed=epoch, status=status)
@@ -122,8 +136,11 @@ def predict(
 
     try:
         frame = read_pairs(input, PairColumns(smiles_column, sequence_column))
-        input_columns = [c for c in frame.columns if c not in ("smiles", "sequence")
-                         or c in (smiles_column, sequence_column)]
+        input_columns = [
+            c
+            for c in frame.columns
+            if c not in ("smiles", "sequence") or c in (smiles_column, sequence_column)
+        ]
         loaded = load_model(model, device=device)
         result = predict_frame(loaded, frame)
         with_predictions(frame, input_columns, loaded, result).to_csv(output, index=False)
@@ -135,7 +152,7 @@ def predict(
         err.print(f"[yellow]{result.n_invalid} invalid row(s)[/yellow]; see the 'error' column:")
         bad = result.errors[result.errors != ""]
         for row, message in list(bad.items())[:10]:
-            err.print(f"  row {int(row) + 1}: {message}")
+            err.print(f"  row {int(str(row)) + 1}: {message}")
 
 
 @app.command()
@@ -155,8 +172,9 @@ def evaluate(
 
     try:
         columns = PairColumns(smiles_column, sequence_column, affinity_column)
-        report = evaluate_frame(load_model(model, device=device),
-                                read_pairs(input, columns, labelled=True))
+        report = evaluate_frame(
+            load_model(model, device=device), read_pairs(input, columns, labelled=True)
+        )
     except BiomedfmError as error:
         raise _fail(error) from None
     if as_json:
@@ -179,9 +197,14 @@ def models() -> None:
     for name in list_shipped_models():
         config = load_model(name).config
         cv = config.training.get("cv_summary", {})
-        table.add_row(name, config.preset, config.target, str(config.net.n_members),
-                      f"{cv.get('mse', {}).get('mean', float('nan')):.3f}",
-                      f"{cv.get('ci', {}).get('mean', float('nan')):.3f}")
+        table.add_row(
+            name,
+            config.preset,
+            config.target,
+            str(config.net.n_members),
+            f"{cv.get('mse', {}).get('mean', float('nan')):.3f}",
+            f"{cv.get('ci', {}).get('mean', float('nan')):.3f}",
+        )
     Console().print(table)
 
 
@@ -200,8 +223,9 @@ def demo() -> None:
         model = load_model(name)
         table.add_column(f"{name} ({model.target})", justify="right")
         prediction = model.predict(pairs["smiles"].tolist(), pairs["sequence"].tolist())
-        columns.append([f"{m:.2f} ± {s:.2f}"
-                        for m, s in zip(prediction.mean, prediction.sigma, strict=True)])
+        columns.append(
+            [f"{m:.2f} ± {s:.2f}" for m, s in zip(prediction.mean, prediction.sigma, strict=True)]
+        )
     for row, (drug, protein) in enumerate(zip(pairs["drug"], pairs["protein"], strict=True)):
         table.add_row(drug, protein, *[column[row] for column in columns])
     Console().print(table)
@@ -209,7 +233,11 @@ def demo() -> None:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=err,
     )
