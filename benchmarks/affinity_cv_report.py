@@ -22,8 +22,9 @@ def main() -> None:
             f"{s[k]['mean']:.3f} ± {s[k]['sd']:.3f}"
             for k in ("mse", "ci", "rm2", "pearson", "spearman")
         ]
+        name = run.stem if run.suffix == ".json" else run.name
         print(
-            f"| {run.stem if run.suffix == '.json' else run.name} | {metrics['split']} | {' | '.join(cells)} | "
+            f"| {name} | {metrics['split']} | {' | '.join(cells)} | "
             f"{metrics['coverage90_mean']:.3f} |"
         )
 
