@@ -21,7 +21,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q --cov --cov-report=term:skip-covered
+	$(BIN)/python -m pytest -q --cov --cov-report=term:skip-covered --cov-fail-under=80
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
