@@ -7,13 +7,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from biomedfm.affinity.demo import demo_pairs
 from biomedfm.cli.main import app
 from tests.conftest import SMALL_NET
 
 runner = CliRunner()
+
+
+def run_predict(table: Path, out: Path, model: str, *extra: str) -> Result:
+    """`biomedfm affinity predict -i table -o out --model model [extra]`."""
+    args = ["affinity", "predict", "-i", str(table), "-o", str(out), "--model", model]
+    return runner.invoke(app, [*args, *extra])
 
 
 @pytest.fixture
@@ -25,9 +31,7 @@ def demo_csv(tmp_path: Path) -> Path:
 
 def test_predict_with_shipped_lite_model(tmp_path: Path, demo_csv: Path) -> None:
     out = tmp_path / "pred.csv"
-    result = runner.invoke(
-        app, ["affinity", "predict", "-i", str(demo_csv), "-o", str(out), "--model", "davis-lite"]
-    )
+    result = run_predict(demo_csv, out, "davis-lite")
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
     assert list(frame.columns) == ["drug", "protein", "smiles", "sequence", "pred_pkd", "unc_pkd"]
@@ -50,22 +54,8 @@ def test_predict_keeps_custom_columns_and_reports_bad_rows(tmp_path: Path) -> No
         }
     ).to_csv(table, index=False)
     out = tmp_path / "pred.csv"
-    result = runner.invoke(
-        app,
-        [
-            "affinity",
-            "predict",
-            "-i",
-            str(table),
-            "-o",
-            str(out),
-            "--model",
-            "davis-lite",
-            "--smiles-column",
-            "mol",
-            "--sequence-column",
-            "prot",
-        ],
+    result = run_predict(
+        table, out, "davis-lite", "--smiles-column", "mol", "--sequence-column", "prot"
     )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out, keep_default_na=False)
@@ -91,38 +81,14 @@ def test_predict_keeps_custom_columns_and_reports_bad_rows(tmp_path: Path) -> No
 def test_predict_rejects_unusable_files(tmp_path: Path, content: str, message: str) -> None:
     table = tmp_path / "bad.csv"
     table.write_text(content)
-    result = runner.invoke(
-        app,
-        [
-            "affinity",
-            "predict",
-            "-i",
-            str(table),
-            "-o",
-            str(tmp_path / "o.csv"),
-            "--model",
-            "davis-lite",
-        ],
-    )
+    result = run_predict(table, tmp_path / "o.csv", "davis-lite")
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
     assert "Traceback" not in result.output
 
 
 def test_unknown_model_lists_the_shipped_ones(tmp_path: Path, demo_csv: Path) -> None:
-    result = runner.invoke(
-        app,
-        [
-            "affinity",
-            "predict",
-            "-i",
-            str(demo_csv),
-            "-o",
-            str(tmp_path / "o.csv"),
-            "--model",
-            "nope",
-        ],
-    )
+    result = run_predict(demo_csv, tmp_path / "o.csv", "nope")
     assert result.exit_code == 2
     assert "davis-lite" in result.output
     assert "kiba" in result.output

@@ -64,7 +64,7 @@ PRESETS: dict[str, TrainConfig] = {
             head_hidden=[512, 256],
             dropout=0.3,
         ),
-        epochs=100,
+        epochs=200,  # selected on Davis validation folds over 100 (BENCHMARKS.md)
         batch_size=1024,
         lr=2e-3,
     ),
