@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,15 @@ class Settings(BaseSettings):
         ge=0,
         description="CPU threads for PyTorch; 0 keeps PyTorch's default (all cores).",
     )
+    train: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Defaults for any training-config field, e.g. BIOMEDFM_TRAIN__EPOCHS=5 or "
+        "BIOMEDFM_TRAIN__NET__DROPOUT=0.2; command-line flags win over them.",
+    )
+
+    def train_settings(self) -> list[str]:
+        """``train`` flattened to the ``key.path=value`` form that ``--set`` takes."""
+        return list(_flatten(self.train))
 
 
 @lru_cache(maxsize=1)
@@ -53,3 +63,14 @@ def resolve_data_dir(data_dir: Path | None) -> Path:
         "benchmark data folder not found: pass --data-dir or set BIOMEDFM_DATA to the folder "
         "that holds dta/davis and dta/kiba"
     )
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> list[str]:
+    items = []
+    for key, value in tree.items():
+        path = f"{prefix}{key.lower()}"
+        if isinstance(value, dict):
+            items.extend(_flatten(value, path + "."))
+        else:
+            items.append(f"{path}={value}")
+    return items

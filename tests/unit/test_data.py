@@ -42,3 +42,18 @@ def test_davis_layout() -> None:
     assert frame["protein_id"].nunique() == 442
     assert frame["sequence"].nunique() == 379
     assert frame[["smiles", "sequence"]].notna().all().all()
+
+
+def test_training_defaults_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from biomedfm.affinity.presets import resolve_config
+    from biomedfm.config import Settings
+
+    monkeypatch.setenv("BIOMEDFM_TRAIN__EPOCHS", "7")
+    monkeypatch.setenv("BIOMEDFM_TRAIN__NET__DROPOUT", "0.2")
+    settings = Settings()
+    assert sorted(settings.train_settings()) == ["epochs=7", "net.dropout=0.2"]
+    config = resolve_config("lite", [*settings.train_settings(), "epochs=9"])
+    assert config.epochs == 9
+    assert config.net.dropout == 0.2
+    with pytest.raises(ValueError, match="key=value"):
+        resolve_config("lite", ["epochs"])

@@ -65,6 +65,7 @@ def train(
     from biomedfm.affinity.data import DATASETS, PairColumns, read_dta_dataset, read_pairs
     from biomedfm.affinity.presets import resolve_config
     from biomedfm.affinity.train import run_training
+    from biomedfm.config import get_settings
 
     try:
         if (input is None) == (dataset is None):
@@ -80,7 +81,7 @@ def train(
             frame = frame.sample(max_pairs, random_state=seed or 0).reset_index(drop=True)
         config = resolve_config(
             preset,
-            settings,
+            [*get_settings().train_settings(), *(settings or [])],
             split=split or ("given" if "fold" in frame.columns else "random"),
             n_folds=n_folds,
             epochs=epochs,

@@ -8,6 +8,7 @@ import typer
 
 from biomedfm import __version__
 from biomedfm.cli.affinity import app as affinity_app
+from biomedfm.config import get_settings
 
 app = typer.Typer(
     name="biomedfm",
@@ -33,5 +34,10 @@ def main(
     ),
 ) -> None:
     """biomedfm command line."""
+    threads = get_settings().threads
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
