@@ -144,3 +144,21 @@ def test_models_and_demo_commands() -> None:
     result = runner.invoke(app, ["affinity", "demo"])
     assert result.exit_code == 0
     assert "imatinib" in result.output
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--split", "nope"], "split: unknown split 'nope'"),
+        (["--set", "net.dropout=2"], "net.dropout: Input should be less than 1"),
+        (["--set", "epochs"], "write key=value"),
+    ],
+)
+def test_train_rejects_bad_settings(
+    tmp_path: Path, pairs_csv: Path, option: list[str], message: str
+) -> None:
+    result = runner.invoke(
+        app, ["affinity", "train", "-i", str(pairs_csv), "-o", str(tmp_path / "r"), *option]
+    )
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())

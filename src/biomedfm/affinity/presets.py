@@ -6,9 +6,10 @@ import hashlib
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from biomedfm.affinity.nn import NetConfig
+from biomedfm.affinity.splits import SPLITTERS
 
 
 class TrainConfig(BaseModel):
@@ -40,6 +41,13 @@ class TrainConfig(BaseModel):
         0.7, ge=0, le=1, description="Weight of the teacher's prediction in the lite target."
     )
     device: str = Field("cpu", description="Torch device: cpu, cuda, cuda:1 ...")
+
+    @field_validator("split")
+    @classmethod
+    def _known_split(cls, value: str) -> str:
+        if value not in SPLITTERS:
+            raise ValueError(f"unknown split {value!r}; choose from {', '.join(SPLITTERS)}")
+        return value
 
     def digest(self) -> str:
         """Hash of the settings that change results (device excluded)."""

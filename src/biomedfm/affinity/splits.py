@@ -72,6 +72,9 @@ SPLITTERS: dict[str, Callable[..., list[Fold]]] = {
     "given": lambda frame, n_folds=5, seed=0: given_folds(frame),
     "random": random_folds,
     "cold-drug": cold_drug_folds,
+    "cold-drug-smiles": lambda frame, n_folds=5, seed=0: cold_drug_folds(
+        frame, n_folds, seed, by="smiles"
+    ),
     "cold-protein": cold_protein_folds,
     "both-cold": both_cold_folds,
 }

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
@@ -26,7 +27,14 @@ AFFINITY_OPTION = typer.Option("affinity", "--affinity-column", help="Column hol
 
 
 def _fail(error: Exception) -> typer.Exit:
-    err.print(f"[red]error:[/red] {error}")
+    if isinstance(error, ValidationError):  # a bad --set or option value: name the field
+        message = "; ".join(
+            f"{'.'.join(map(str, item['loc']))}: {item['msg'].removeprefix('Value error, ')}"
+            for item in error.errors()
+        )
+    else:
+        message = str(error)
+    err.print(f"[red]error:[/red] {message}")
     return typer.Exit(code=2)
 
 
@@ -39,7 +47,8 @@ def train(
     preset: str = typer.Option("main", help="main (best accuracy) or lite (fast, distilled)."),
     split: str | None = typer.Option(
         None,
-        help="given, random, cold-drug, cold-protein, both-cold (default: given folds "
+        help="given, random, cold-drug (by scaffold), cold-drug-smiles, cold-protein (by "
+        "sequence), both-cold (default: given folds "
         "when the table has a 'fold' column, else random).",
     ),
     n_folds: int | None = typer.Option(None, help="Cross-validation folds."),
