@@ -8,15 +8,17 @@ import typer
 
 from biomedfm import __version__
 from biomedfm.cli.affinity import app as affinity_app
+from biomedfm.cli.evidence import app as evidence_app
 from biomedfm.config import get_settings
 
 app = typer.Typer(
     name="biomedfm",
-    help="Biomedical foundation models: binding affinity with uncertainty.",
+    help="Biomedical foundation models: binding affinity with uncertainty, evidence search.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
 app.add_typer(affinity_app, name="affinity")
+app.add_typer(evidence_app, name="evidence")
 
 
 def _version(value: bool) -> None:
@@ -41,3 +43,4 @@ def main(
         torch.set_num_threads(threads)
     level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(max(level, logging.WARNING))  # chatty at DEBUG

@@ -1,0 +1,94 @@
+"""``biomedfm evidence ingest|search``: parse → call the library → print."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from biomedfm.errors import BiomedfmError
+
+app = typer.Typer(
+    help="Chain-of-evidence over a local corpus: ingest, search.", no_args_is_help=True
+)
+err = Console(stderr=True)
+STORE_FILE = "corpus.sqlite"
+
+
+@app.command()
+def ingest(
+    inputs: list[Path] = typer.Option(
+        ...,
+        "--input",
+        "-i",
+        help="Corpus file(s): .jsonl, .json (PubMedQA) or .xml (PubMed/MEDLINE), .gz allowed.",
+    ),
+    index: Path = typer.Option(
+        ..., help="Index directory (created; re-ingesting adds only new documents)."
+    ),
+) -> None:
+    """Store new documents and sentences, then rebuild the BM25 indexes."""
+    from biomedfm.evidence.ingest import read_corpus
+    from biomedfm.evidence.retrieval.bm25 import build_indexes
+    from biomedfm.evidence.store import EvidenceStore
+
+    store = EvidenceStore(index / STORE_FILE)
+    try:
+        for path in inputs:
+            report = store.add(read_corpus(path))
+            err.print(
+                f"{path.name}: {report.added} added, {report.duplicates} already stored, "
+                f"{len(report.problems)} malformed"
+            )
+            for problem in report.problems[:20]:
+                err.print(f"  [yellow]skipped[/yellow] {problem.location}: {problem.reason}")
+        build_indexes(store, index)
+        err.print(f"index {index}: {len(store)} documents")
+    except BiomedfmError as error:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=2) from None
+    finally:
+        store.close()
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="Free-text query."),
+    index: Path = typer.Option(..., help="Index directory made by 'evidence ingest'."),
+    k: int = typer.Option(5, "-k", min=1, help="Number of hits."),
+    sentences: bool = typer.Option(False, help="Rank sentences instead of documents."),
+    as_json: bool = typer.Option(False, "--json", help="Print hits as JSON."),
+) -> None:
+    """BM25 search of the indexed corpus."""
+    from biomedfm.evidence.retrieval.bm25 import BM25Index
+    from biomedfm.evidence.store import EvidenceStore
+
+    folder = index / ("bm25_sentences" if sentences else "bm25_documents")
+    if not (folder / "ids.json").is_file():
+        err.print(f"[red]error:[/red] {index} holds no index: run 'biomedfm evidence ingest' first")
+        raise typer.Exit(code=2)
+    hits = BM25Index.load(folder).search(query, k)
+    store = EvidenceStore(index / STORE_FILE)
+    texts = {s.id: s.text for s in store.sentences()} if sentences else {}
+    rows: list[dict[str, str | float]] = []
+    for hit in hits:
+        if sentences:
+            text = texts.get(hit.id, "")
+        else:
+            document = store.document(hit.id)
+            text = (document.title or document.abstract[:200]) if document else ""
+        rows.append({"id": hit.id, "score": round(hit.score, 3), "text": text})
+    store.close()
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table(title=f"{len(rows)} hit(s) for {query!r}")
+    for column in ("id", "score", "text"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row["id"]), f"{row['score']:.2f}", str(row["text"]))
+    Console().print(table)

@@ -1,0 +1,1 @@
+"""Chain-of-evidence agents over a local biomedical corpus (ingestion, store, retrieval so far)."""

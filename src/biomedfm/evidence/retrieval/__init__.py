@@ -1,0 +1,1 @@
+"""Retrieval over the evidence store: BM25 now; dense embeddings and fusion next."""

@@ -1,0 +1,79 @@
+"""BM25 over documents and over sentences (bm25s), persisted in the index directory."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import Stemmer
+
+from biomedfm.evidence.store import EvidenceStore
+
+_STEMMER = Stemmer.Stemmer("english")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved document or sentence, best first."""
+
+    id: str
+    score: float
+
+
+def _tokens(texts: list[str]) -> list[list[str]]:
+    tokenized = bm25s.tokenize(
+        texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False
+    )
+    return [list(tokens) for tokens in tokenized]
+
+
+class BM25Index:
+    """One BM25 index and the ids of the texts it holds (row i ↔ ``ids[i]``)."""
+
+    def __init__(self, retriever: bm25s.BM25, ids: list[str]) -> None:
+        self.retriever = retriever
+        self.ids = ids
+
+    @classmethod
+    def build(cls, ids: list[str], texts: list[str]) -> BM25Index:
+        retriever = bm25s.BM25()
+        retriever.index(_tokens(texts), show_progress=False)
+        return cls(retriever, ids)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.retriever.save(str(directory), show_progress=False)
+        (directory / "ids.json").write_text(json.dumps(self.ids))
+
+    @classmethod
+    def load(cls, directory: Path) -> BM25Index:
+        ids = json.loads((directory / "ids.json").read_text())
+        return cls(bm25s.BM25.load(str(directory)), ids)
+
+    def search(self, query: str, k: int = 10) -> list[Hit]:
+        """The ``k`` best-scoring texts for ``query`` (fewer when the index is smaller)."""
+        k = min(k, len(self.ids))
+        tokens = _tokens([query])
+        if k == 0 or not tokens[0]:
+            return []
+        rows, scores = self.retriever.retrieve(tokens, k=k, show_progress=False)
+        return [
+            Hit(self.ids[int(row)], float(score))
+            for row, score in zip(rows[0], scores[0], strict=True)
+            if score > 0
+        ]
+
+
+def build_indexes(store: EvidenceStore, index_dir: Path) -> tuple[BM25Index, BM25Index]:
+    """(Re)build the document and sentence indexes from the whole store and save them."""
+    documents = list(store.documents())
+    doc_index = BM25Index.build(
+        [d.id for d in documents], [f"{d.title} {d.abstract}".strip() for d in documents]
+    )
+    sentences = store.sentences()
+    sentence_index = BM25Index.build([s.id for s in sentences], [s.text for s in sentences])
+    doc_index.save(index_dir / "bm25_documents")
+    sentence_index.save(index_dir / "bm25_sentences")
+    return doc_index, sentence_index

@@ -1,0 +1,60 @@
+"""`biomedfm evidence ingest|search` on a corpus the test writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from biomedfm.cli.main import app
+
+runner = CliRunner()
+
+
+def test_ingest_twice_then_search(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        json.dumps({"id": "p1", "title": "Statins", "abstract": "Statins reduce stroke."})
+        + "\n"
+        + "garbage\n"
+        + json.dumps({"id": "p2", "abstract": "Aspirin raises bleeding risk. It was small."})
+        + "\n"
+    )
+    index = tmp_path / "idx"
+    result = runner.invoke(app, ["evidence", "ingest", "-i", str(corpus), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    assert "2 added, 0 already stored, 1 malformed" in result.output
+    assert "corpus.jsonl:2" in result.output
+    result = runner.invoke(app, ["evidence", "ingest", "-i", str(corpus), "--index", str(index)])
+    assert "0 added, 2 already stored" in result.output
+    result = runner.invoke(
+        app, ["evidence", "search", "aspirin bleeding", "--index", str(index), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)[0]["id"] == "p2"
+    result = runner.invoke(
+        app, ["evidence", "search", "bleeding", "--index", str(index), "--sentences", "--json"]
+    )
+    hits = json.loads(result.output)
+    assert hits[0] == {
+        "id": "p2:s0",
+        "score": hits[0]["score"],
+        "text": "Aspirin raises bleeding risk.",
+    }
+
+
+def test_search_without_index_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["evidence", "search", "x", "--index", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "run 'biomedfm evidence ingest' first" in " ".join(result.output.split())
+
+
+def test_ingest_unknown_format(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.csv"
+    corpus.write_text("id,abstract\n")
+    result = runner.invoke(
+        app, ["evidence", "ingest", "-i", str(corpus), "--index", str(tmp_path / "i")]
+    )
+    assert result.exit_code == 2
+    assert "unknown corpus format" in " ".join(result.output.split())
