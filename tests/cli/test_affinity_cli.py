@@ -162,3 +162,10 @@ def test_train_rejects_bad_settings(
     )
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a GPU is present")
+def test_cuda_without_gpu_is_a_clear_error(tmp_path: Path, demo_csv: Path) -> None:
+    result = run_predict(demo_csv, tmp_path / "o.csv", "davis-lite", "--device", "cuda")
+    assert result.exit_code == 2
+    assert "no CUDA GPU is available" in " ".join(result.output.split())

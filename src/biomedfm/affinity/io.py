@@ -11,7 +11,7 @@ from safetensors.torch import load_file, save_file
 
 from biomedfm.affinity.model import AffinityModel, ModelConfig
 from biomedfm.affinity.nn import AffinityNet
-from biomedfm.errors import ModelNotFoundError
+from biomedfm.errors import InputError, ModelNotFoundError
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -56,8 +56,22 @@ def resolve_model_dir(name_or_path: str | Path) -> Path:
     )
 
 
+def check_device(device: str | torch.device) -> torch.device:
+    """A usable torch device, or a clear error (e.g. ``cuda`` on a machine without a GPU)."""
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        raise InputError(f"unknown device {str(device)!r}: use cpu, cuda or cuda:N") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(
+            f"device {str(device)!r} asked for, but no CUDA GPU is available: use --device cpu"
+        )
+    return resolved
+
+
 def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> AffinityModel:
     """Load a model by shipped name or directory, in float32 on ``device``."""
+    device = check_device(device)
     directory = resolve_model_dir(name_or_path)
     config = ModelConfig.model_validate(json.loads((directory / CONFIG_FILE).read_text()))
     net = AffinityNet(config.net)

@@ -30,7 +30,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from biomedfm import __version__
-from biomedfm.affinity.io import load_model, save_model
+from biomedfm.affinity.io import check_device, load_model, save_model
 from biomedfm.affinity.metrics import interval_coverage, regression_report
 from biomedfm.affinity.model import Z90, AffinityModel, ModelConfig
 from biomedfm.affinity.nn import AffinityNet
@@ -440,6 +440,7 @@ def run_training(
     progress: ProgressCallback | None = None,
 ) -> RunResult:
     """Cross-validate, calibrate, optionally refit on all pairs, and save the final model."""
+    check_device(config.device)
     prepare_run_dir(out_dir, config, override=override)
     features = featurize_frame(frame, config)
     config = config.model_copy(
