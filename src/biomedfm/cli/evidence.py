@@ -30,8 +30,9 @@ def ingest(
     index: Path = typer.Option(
         ..., help="Index directory (created; re-ingesting adds only new documents)."
     ),
+    dense: bool = typer.Option(True, help="Also embed with MiniLM for hybrid search."),
 ) -> None:
-    """Store new documents and sentences, then rebuild the BM25 indexes."""
+    """Store new documents and sentences, then rebuild the BM25 (and dense) indexes."""
     from biomedfm.evidence.ingest import read_corpus
     from biomedfm.evidence.retrieval.bm25 import build_indexes
     from biomedfm.evidence.store import EvidenceStore
@@ -46,7 +47,7 @@ def ingest(
             )
             for problem in report.problems[:20]:
                 err.print(f"  [yellow]skipped[/yellow] {problem.location}: {problem.reason}")
-        build_indexes(store, index)
+        build_indexes(store, index, dense=dense)
         err.print(f"index {index}: {len(store)} documents")
     except BiomedfmError as error:
         err.print(f"[red]error:[/red] {error}")
@@ -63,15 +64,15 @@ def search(
     sentences: bool = typer.Option(False, help="Rank sentences instead of documents."),
     as_json: bool = typer.Option(False, "--json", help="Print hits as JSON."),
 ) -> None:
-    """BM25 search of the indexed corpus."""
-    from biomedfm.evidence.retrieval.bm25 import BM25Index
+    """Hybrid search (BM25 + MiniLM, reciprocal-rank fusion) of the indexed corpus."""
+    from biomedfm.evidence.retrieval.hybrid import HybridRetriever
     from biomedfm.evidence.store import EvidenceStore
 
-    folder = index / ("bm25_sentences" if sentences else "bm25_documents")
-    if not (folder / "ids.json").is_file():
+    level = "sentences" if sentences else "documents"
+    if not (index / f"bm25_{level}" / "ids.json").is_file():
         err.print(f"[red]error:[/red] {index} holds no index: run 'biomedfm evidence ingest' first")
         raise typer.Exit(code=2)
-    hits = BM25Index.load(folder).search(query, k)
+    hits = HybridRetriever.load(index, level).search(query, k)
     store = EvidenceStore(index / STORE_FILE)
     texts = {s.id: s.text for s in store.sentences()} if sentences else {}
     rows: list[dict[str, str | float]] = []
@@ -81,7 +82,7 @@ def search(
         else:
             document = store.document(hit.id)
             text = (document.title or document.abstract[:200]) if document else ""
-        rows.append({"id": hit.id, "score": round(hit.score, 3), "text": text})
+        rows.append({"id": hit.id, "score": round(hit.score, 4), "text": text})
     store.close()
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -90,5 +91,5 @@ def search(
     for column in ("id", "score", "text"):
         table.add_column(column)
     for row in rows:
-        table.add_row(str(row["id"]), f"{row['score']:.2f}", str(row["text"]))
+        table.add_row(str(row["id"]), f"{row['score']:.4f}", str(row["text"]))
     Console().print(table)

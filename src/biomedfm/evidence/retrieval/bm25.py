@@ -66,14 +66,27 @@ class BM25Index:
         ]
 
 
-def build_indexes(store: EvidenceStore, index_dir: Path) -> tuple[BM25Index, BM25Index]:
-    """(Re)build the document and sentence indexes from the whole store and save them."""
+def build_indexes(
+    store: EvidenceStore, index_dir: Path, *, dense: bool = True
+) -> tuple[BM25Index, BM25Index]:
+    """(Re)build the document and sentence indexes from the whole store and save them.
+
+    ``dense`` also embeds documents and sentences with MiniLM; embeddings of texts already
+    embedded by an earlier build are reused, so re-ingesting only embeds what is new.
+    """
     documents = list(store.documents())
-    doc_index = BM25Index.build(
-        [d.id for d in documents], [f"{d.title} {d.abstract}".strip() for d in documents]
-    )
+    doc_ids = [d.id for d in documents]
+    doc_texts = [f"{d.title} {d.abstract}".strip() for d in documents]
     sentences = store.sentences()
-    sentence_index = BM25Index.build([s.id for s in sentences], [s.text for s in sentences])
+    sentence_ids = [s.id for s in sentences]
+    sentence_texts = [s.text for s in sentences]
+    doc_index = BM25Index.build(doc_ids, doc_texts)
+    sentence_index = BM25Index.build(sentence_ids, sentence_texts)
     doc_index.save(index_dir / "bm25_documents")
     sentence_index.save(index_dir / "bm25_sentences")
+    if dense:
+        from biomedfm.evidence.retrieval.dense import update_dense_index
+
+        update_dense_index(index_dir / "dense_documents", doc_ids, doc_texts)
+        update_dense_index(index_dir / "dense_sentences", sentence_ids, sentence_texts)
     return doc_index, sentence_index
