@@ -58,3 +58,68 @@ def test_ingest_unknown_format(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "unknown corpus format" in " ".join(result.output.split())
+
+
+def test_ask_and_answer(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        json.dumps(
+            {
+                "id": "p1",
+                "abstract": "Patients were randomized to aspirin or placebo. Aspirin "
+                "significantly reduced mortality after myocardial infarction.",
+            }
+        )
+        + "\n"
+    )
+    index = tmp_path / "idx"
+    assert (
+        runner.invoke(
+            app, ["evidence", "ingest", "-i", str(corpus), "--index", str(index)]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        app,
+        [
+            "evidence",
+            "ask",
+            "Does aspirin reduce mortality after myocardial infarction?",
+            "--index",
+            str(index),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    chain = json.loads(result.output)
+    assert chain["decision"] == "yes"
+    assert chain["claims"][0]["citations"][0]["doc_id"] == "p1"
+    assert len(chain["trace"]) == 5
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps(
+            {
+                "id": "a",
+                "question": "Does aspirin reduce mortality?",
+                "contexts": ["Aspirin significantly reduced mortality."],
+            }
+        )
+        + "\n"
+        + "{broken\n"
+        + json.dumps({"id": "b", "question": "Does aspirin help?"})
+        + "\n"
+    )
+    out = tmp_path / "a.jsonl"
+    result = runner.invoke(
+        app, ["evidence", "answer", "-i", str(questions), "-o", str(out), "--with-context"]
+    )
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert records[0]["id"] == "a"
+    assert records[0]["decision"] == "yes"
+    assert records[0]["claims"][0]["citations"][0]["quote"] == (
+        "Aspirin significantly reduced mortality."
+    )
+    assert records[1]["line"] == 2
+    assert "contexts" in records[2]["error"]
+    assert "2 bad line(s)" in result.output

@@ -13,7 +13,7 @@ from rich.table import Table
 from biomedfm.errors import BiomedfmError
 
 app = typer.Typer(
-    help="Chain-of-evidence over a local corpus: ingest, search.", no_args_is_help=True
+    help="Chain-of-evidence over a local corpus: ingest, search, ask, answer.", no_args_is_help=True
 )
 err = Console(stderr=True)
 STORE_FILE = "corpus.sqlite"
@@ -93,3 +93,70 @@ def search(
     for row in rows:
         table.add_row(str(row["id"]), f"{row['score']:.4f}", str(row["text"]))
     Console().print(table)
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="A yes/no research question."),
+    index: Path = typer.Option(..., help="Index directory made by 'evidence ingest'."),
+    as_json: bool = typer.Option(False, "--json", help="Print the chain (and trace) as JSON."),
+) -> None:
+    """Answer one question with a verified chain of evidence (no LLM)."""
+    from biomedfm.evidence.agents.team import EvidenceTeam
+
+    if not (index / "bm25_documents" / "ids.json").is_file():
+        err.print(f"[red]error:[/red] {index} holds no index: run 'biomedfm evidence ingest' first")
+        raise typer.Exit(code=2)
+    chain, trace = EvidenceTeam.from_index(index).answer(question)
+    if as_json:
+        payload = {**chain.model_dump(mode="json"), "trace": trace.model_dump()["steps"]}
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        sys.stdout.write(chain.to_markdown())
+
+
+@app.command()
+def answer(
+    input: Path = typer.Option(..., "--input", "-i", help="JSONL: {id, question[, contexts]}."),
+    output: Path = typer.Option(..., "--output", "-o", help="JSONL of chains."),
+    index: Path | None = typer.Option(None, help="Index directory (retrieval setting)."),
+    with_context: bool = typer.Option(
+        False, help="Answer each question from its own 'contexts' (PubMedQA setting)."
+    ),
+) -> None:
+    """Answer a batch; bad lines are reported on stderr and get an 'error' record."""
+    from biomedfm.evidence.agents.team import EvidenceTeam
+
+    if not input.is_file():
+        err.print(f"[red]error:[/red] input file {input} does not exist")
+        raise typer.Exit(code=2)
+    if not with_context and (index is None or not (index / "bm25_documents").is_dir()):
+        err.print("[red]error:[/red] give --index (made by 'evidence ingest') or --with-context")
+        raise typer.Exit(code=2)
+    team = EvidenceTeam.from_index(index) if index is not None and not with_context else None
+    done = failed = 0
+    with input.open() as lines, output.open("w") as out:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                question_id, question = str(record["id"]), str(record["question"])
+                if with_context:
+                    contexts = record.get("contexts")
+                    if not isinstance(contexts, list) or not contexts:
+                        raise ValueError("--with-context needs a non-empty 'contexts' list")
+                    chain, _ = EvidenceTeam.from_contexts(
+                        [str(c) for c in contexts], question_id
+                    ).answer(question, question_id)
+                else:
+                    assert team is not None
+                    chain, _ = team.answer(question, question_id)
+                out.write(chain.model_dump_json() + "\n")
+                done += 1
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+                failed += 1
+                reason = f"missing field {error}" if isinstance(error, KeyError) else str(error)
+                err.print(f"  [yellow]line {number}[/yellow]: {reason}")
+                out.write(json.dumps({"line": number, "error": reason}) + "\n")
+    err.print(f"answered {done} question(s), {failed} bad line(s) → {output}")

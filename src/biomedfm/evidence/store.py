@@ -68,6 +68,15 @@ class EvidenceStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
 
+    @classmethod
+    def in_memory(cls) -> EvidenceStore:
+        """A throw-away store (inline contexts, tests)."""
+        store = cls.__new__(cls)
+        store.path = Path(":memory:")
+        store._db = sqlite3.connect(":memory:")
+        store._db.executescript(_SCHEMA)
+        return store
+
     def close(self) -> None:
         self._db.close()
 

@@ -1,6 +1,7 @@
 """The verifier: every quote must occur verbatim in its source, or its citation is dropped.
 
-Claims left without any supporting citation are removed; a chain left without claims becomes
+Claims left without any verified citation are removed (a claim whose quotes all contradict it
+stays: contradicting evidence is shown, never hidden); a chain left without claims becomes
 ``insufficient``. Every removal is recorded in ``notes`` so the reader sees what was rejected.
 """
 
@@ -39,9 +40,9 @@ def verify_chain(chain: EvidenceChain, store: EvidenceStore) -> EvidenceChain:
                 )
             else:
                 kept.append(citation)
-        if any(c.stance.value == "supports" for c in kept):
+        if kept:  # evidence for or against: contradicting quotes are shown, not hidden
             claims.append(claim.model_copy(update={"citations": kept}))
         else:
-            notes.append(f"removed a claim without verified support: {claim.text[:80]!r}")
+            notes.append(f"removed a claim without verified evidence: {claim.text[:80]!r}")
     decision = chain.decision if claims else Decision.INSUFFICIENT
     return chain.model_copy(update={"claims": claims, "notes": notes, "decision": decision})

@@ -54,11 +54,12 @@ def test_forged_quote_is_dropped_and_the_claim_with_it(tmp_path: Path) -> None:
     assert any("unknown document 'nope'" in note for note in verified.notes)
 
 
-def test_contradiction_alone_does_not_support(tmp_path: Path) -> None:
+def test_contradicting_evidence_is_kept(tmp_path: Path) -> None:
     contra = Citation(
         doc_id="d1", quote="Statins lower LDL cholesterol.", stance=Stance.CONTRADICTS
     )
-    assert verify_chain(_chain(contra), _store(tmp_path)).decision == Decision.INSUFFICIENT
+    verified = verify_chain(_chain(contra), _store(tmp_path))
+    assert verified.claims[0].contradicting == [contra]
 
 
 def test_computational_prediction_is_kept_and_labelled(tmp_path: Path) -> None:

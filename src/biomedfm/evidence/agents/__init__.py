@@ -1,0 +1,1 @@
+"""The agent team: planner → retriever → appraiser → synthesizer → verifier, traced."""

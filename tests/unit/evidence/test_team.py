@@ -1,0 +1,82 @@
+"""The agent team end to end on tiny corpora (real MiniLM, no LLM)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from biomedfm.evidence.agents.planner import plan
+from biomedfm.evidence.agents.team import EvidenceTeam, polarity, proposition
+from biomedfm.evidence.chain import Decision, Stance
+from biomedfm.evidence.ingest import Document
+from biomedfm.evidence.retrieval.bm25 import build_indexes
+from biomedfm.evidence.store import EvidenceStore
+
+POSITIVE = [
+    "Aspirin after myocardial infarction was compared with placebo in 4,000 patients.",
+    "Patients were randomized to aspirin or placebo.",
+    "Aspirin significantly reduced mortality at one year (p < 0.01).",
+]
+NEGATIVE = ["Aspirin did not reduce mortality in a retrospective review of 300 records."]
+
+
+def test_planner_extracts_pico() -> None:
+    the_plan = plan(
+        "Does aspirin reduce mortality in patients with myocardial infarction "
+        "compared with placebo?"
+    )
+    assert the_plan.pico.intervention == "aspirin"
+    assert the_plan.pico.outcome == "mortality"
+    assert the_plan.pico.population == "patients with myocardial infarction"
+    assert the_plan.pico.comparison == "placebo"
+
+
+def test_polarity_and_proposition() -> None:
+    assert polarity("Mortality was significantly lower.") == 1
+    assert polarity("There was no significant difference.") == -1
+    assert polarity("Patients were enrolled in 2010.") == 0
+    assert proposition("Does aspirin reduce mortality?") == "Aspirin reduce mortality"
+
+
+def test_answer_from_context_is_verified_and_traced() -> None:
+    team = EvidenceTeam.from_contexts(POSITIVE, "pmid1")
+    chain, trace = team.answer("Does aspirin reduce mortality after myocardial infarction?", "q1")
+    assert chain.id == "q1"
+    assert chain.decision == Decision.YES
+    citations = chain.claims[0].citations
+    assert citations
+    assert all(c.quote in " ".join(POSITIVE) for c in citations)
+    assert citations[0].study_design == "randomized controlled trial"
+    assert citations[0].evidence_level == 2
+    assert [step.agent for step in trace.steps] == [
+        "planner",
+        "retriever",
+        "appraiser",
+        "synthesizer",
+        "verifier",
+    ]
+
+
+def test_contradicting_evidence_is_shown(tmp_path: Path) -> None:
+    store = EvidenceStore(tmp_path / "corpus.sqlite")
+    store.add([Document("rct", " ".join(POSITIVE)), Document("retro", NEGATIVE[0])])
+    build_indexes(store, tmp_path)
+    store.close()
+    chain, _ = EvidenceTeam.from_index(tmp_path).answer(
+        "Does aspirin reduce mortality after myocardial infarction?"
+    )
+    stances = {(c.doc_id, c.stance) for c in chain.claims[0].citations}
+    assert ("rct", Stance.SUPPORTS) in stances
+    assert ("retro", Stance.CONTRADICTS) in stances
+    assert chain.decision == Decision.YES  # the RCT (level 2) outweighs the review (level 3)
+
+
+def test_off_topic_question_abstains(tmp_path: Path) -> None:
+    store = EvidenceStore(tmp_path / "corpus.sqlite")
+    store.add([Document("rct", " ".join(POSITIVE))])
+    build_indexes(store, tmp_path)
+    store.close()
+    chain, _ = EvidenceTeam.from_index(tmp_path).answer(
+        "Which football club won the league in 1998?"
+    )
+    assert chain.decision == Decision.INSUFFICIENT
+    assert chain.claims == []
