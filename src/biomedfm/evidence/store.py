@@ -62,7 +62,8 @@ class EvidenceStore:
     """The corpus on disk (``<index>/corpus.sqlite``, WAL mode)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = sqlite3.connect(path)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -70,12 +71,8 @@ class EvidenceStore:
 
     @classmethod
     def in_memory(cls) -> EvidenceStore:
-        """A throw-away store (inline contexts, tests)."""
-        store = cls.__new__(cls)
-        store.path = Path(":memory:")
-        store._db = sqlite3.connect(":memory:")
-        store._db.executescript(_SCHEMA)
-        return store
+        """A throw-away store (inline contexts, tests): SQLite's ``:memory:`` database."""
+        return cls(Path(":memory:"))
 
     def close(self) -> None:
         self._db.close()
