@@ -123,3 +123,33 @@ def test_ask_and_answer(tmp_path: Path) -> None:
     assert records[1]["line"] == 2
     assert "contexts" in records[2]["error"]
     assert "2 bad line(s)" in result.output
+
+
+def test_ask_with_molecule_flags(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"id": "p1", "abstract": "Erlotinib inhibits EGFR."}) + "\n")
+    index = tmp_path / "idx"
+    runner.invoke(app, ["evidence", "ingest", "-i", str(corpus), "--index", str(index)])
+    base = ["evidence", "ask", "Does erlotinib inhibit EGFR?", "--index", str(index)]
+    result = runner.invoke(app, [*base, "--smiles", "CCO"])
+    assert result.exit_code == 2
+    assert "together" in result.output
+    result = runner.invoke(app, [*base, "--smiles", "C1CC(", "--sequence", "MKTAYIAKQRQISF"])
+    assert result.exit_code == 2
+    assert "invalid SMILES" in result.output
+    result = runner.invoke(
+        app,
+        [
+            *base,
+            "--smiles",
+            "CCO",
+            "--sequence",
+            "MKTAYIAKQRQISF",
+            "--affinity-model",
+            "davis-lite",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    chain = json.loads(result.output)
+    assert chain["claims"][-1]["citations"][0]["doc_id"] == "model:davis-lite"

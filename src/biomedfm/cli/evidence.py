@@ -100,14 +100,28 @@ def ask(
     question: str = typer.Argument(..., help="A yes/no research question."),
     index: Path = typer.Option(..., help="Index directory made by 'evidence ingest'."),
     as_json: bool = typer.Option(False, "--json", help="Print the chain (and trace) as JSON."),
+    smiles: str | None = typer.Option(None, help="Molecule to add an affinity prediction for."),
+    sequence: str | None = typer.Option(None, help="Target protein sequence (with --smiles)."),
+    affinity_model: str = typer.Option("davis", help="Affinity model for --smiles/--sequence."),
 ) -> None:
     """Answer one question with a verified chain of evidence (no LLM)."""
     from biomedfm.evidence.agents.team import EvidenceTeam
 
+    if (smiles is None) != (sequence is None):
+        err.print("[red]error:[/red] give --smiles and --sequence together")
+        raise typer.Exit(code=2)
+    molecules = [(smiles, sequence)] if smiles is not None and sequence is not None else None
+
     if not (index / "bm25_documents" / "ids.json").is_file():
         err.print(f"[red]error:[/red] {index} holds no index: run 'biomedfm evidence ingest' first")
         raise typer.Exit(code=2)
-    chain, trace = EvidenceTeam.from_index(index).answer(question)
+    try:
+        chain, trace = EvidenceTeam.from_index(index).answer(
+            question, molecules=molecules, affinity_model=affinity_model
+        )
+    except BiomedfmError as error:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=2) from None
     if as_json:
         payload = {**chain.model_dump(mode="json"), "trace": trace.model_dump()["steps"]}
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")

@@ -21,6 +21,7 @@ import numpy as np
 from biomedfm.evidence.agents.planner import Plan, plan
 from biomedfm.evidence.agents.trace import Trace
 from biomedfm.evidence.appraisal import Appraisal, appraise
+from biomedfm.evidence.bio import affinity_claim
 from biomedfm.evidence.chain import Citation, Claim, Decision, EvidenceChain, Stance
 from biomedfm.evidence.ingest import Document
 from biomedfm.evidence.retrieval.dense import embed
@@ -98,8 +99,21 @@ class EvidenceTeam:
         store.add([Document(doc_id, " ".join(c.strip() for c in contexts))])
         return cls(store, retriever=None, top_documents=1)
 
-    def answer(self, question: str, question_id: str = "") -> tuple[EvidenceChain, Trace]:
-        """The verified chain for ``question`` and the trace of how it was made."""
+    def answer(
+        self,
+        question: str,
+        question_id: str = "",
+        molecules: list[tuple[str, str]] | None = None,
+        affinity_model: str = "davis",
+    ) -> tuple[EvidenceChain, Trace]:
+        """The verified chain for ``question`` and the trace of how it was made.
+
+        Args:
+            molecules: (SMILES, target sequence) pairs; each adds an affinity prediction as a
+                level-5, non-experimental claim. It never changes the decision, which rests on
+                the literature alone.
+            affinity_model: shipped name or directory of the affinity model to call.
+        """
         trace = Trace()
         with trace.step("planner") as notes:
             the_plan = plan(question)
@@ -127,6 +141,11 @@ class EvidenceTeam:
         with trace.step("verifier") as notes:
             chain = verify_chain(chain, self.store)
             notes.append(f"{len(chain.notes)} removal(s); decision {chain.decision.value}")
+        if molecules:
+            with trace.step("affinity model") as notes:
+                claims = [affinity_claim(s, q, affinity_model) for s, q in molecules]
+                chain = chain.model_copy(update={"claims": [*chain.claims, *claims]})
+                notes.append(f"{len(claims)} computational prediction(s) by {affinity_model}")
         return chain, trace
 
     def _retrieve(self, the_plan: Plan) -> list[_Quote]:
