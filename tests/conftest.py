@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -85,3 +90,48 @@ SMALL_NET = [
     "batch_size=64",
 ]
 """--set overrides that keep test trainings to a second or two."""
+
+
+class FakeChatServer(BaseHTTPRequestHandler):
+    """Answers /v1/chat/completions with a canned reply and records the requests."""
+
+    reply: ClassVar[str] = ""
+    requests: ClassVar[list[dict[str, object]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        FakeChatServer.requests.append(body)
+        payload = json.dumps(
+            {
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": FakeChatServer.reply},
+                    }
+                ],
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:  # keep test output clean
+        pass
+
+
+@pytest.fixture
+def llm_server() -> Iterator[str]:
+    """An OpenAI-compatible chat server on loopback; set ``FakeChatServer.reply`` first."""
+    httpd = HTTPServer(("127.0.0.1", 0), FakeChatServer)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    FakeChatServer.requests.clear()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    httpd.shutdown()

@@ -10,8 +10,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LLMSettings(BaseModel):
+    """An OpenAI-compatible chat server (vLLM, Ollama, llama.cpp server); off when no URL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = Field(
+        default=None, description="e.g. http://localhost:11434/v1 (Ollama); unset = no LLM."
+    )
+    model: str = Field(default="default", description="Model name the server expects.")
+    api_key: str = Field(default="not-needed", description="Key, for servers that want one.")
 
 
 class Settings(BaseSettings):
@@ -29,6 +41,10 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         description="CPU threads for PyTorch; 0 keeps PyTorch's default (all cores).",
+    )
+    llm: LLMSettings = Field(
+        default_factory=LLMSettings,
+        description="LLM server for the evidence agents (BIOMEDFM_LLM__BASE_URL, ...).",
     )
     train: dict[str, Any] = Field(
         default_factory=dict,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from biomedfm.cli.main import app
+from tests.conftest import FakeChatServer
 
 runner = CliRunner()
 
@@ -153,3 +154,52 @@ def test_ask_with_molecule_flags(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     chain = json.loads(result.output)
     assert chain["claims"][-1]["citations"][0]["doc_id"] == "model:davis-lite"
+
+
+def test_ask_with_an_llm_server(tmp_path: Path, llm_server: str) -> None:
+    FakeChatServer.reply = '{"decision": "no", "summary": "Refuted [1]."}'
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        json.dumps(
+            {
+                "id": "p1",
+                "abstract": "Aspirin significantly reduced mortality after myocardial infarction.",
+            }
+        )
+        + "\n"
+    )
+    index = tmp_path / "idx"
+    runner.invoke(app, ["evidence", "ingest", "-i", str(corpus), "--index", str(index)])
+    result = runner.invoke(
+        app,
+        [
+            "evidence",
+            "ask",
+            "Does aspirin reduce mortality?",
+            "--index",
+            str(index),
+            "--llm-base-url",
+            llm_server,
+            "--llm-model",
+            "m",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    chain = json.loads(result.output)
+    assert chain["decision"] == "no"
+    assert chain["summary"] == "Refuted [1]."
+    result = runner.invoke(
+        app,
+        [
+            "evidence",
+            "ask",
+            "Does aspirin reduce mortality?",
+            "--index",
+            str(index),
+            "--llm-base-url",
+            "http://127.0.0.1:9/v1",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "LLM server error" in result.output

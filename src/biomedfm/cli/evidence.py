@@ -11,12 +11,29 @@ from rich.console import Console
 from rich.table import Table
 
 from biomedfm.errors import BiomedfmError
+from biomedfm.evidence.llm.base import LLM
 
 app = typer.Typer(
     help="Chain-of-evidence over a local corpus: ingest, search, ask, answer.", no_args_is_help=True
 )
 err = Console(stderr=True)
 STORE_FILE = "corpus.sqlite"
+LLM_URL_OPTION = typer.Option(
+    None, "--llm-base-url", help="OpenAI-compatible server (or BIOMEDFM_LLM__BASE_URL)."
+)
+LLM_MODEL_OPTION = typer.Option(None, "--llm-model", help="Model name (or BIOMEDFM_LLM__MODEL).")
+
+
+def _llm(base_url: str | None, model: str | None) -> LLM | None:
+    """The configured LLM, or None for the LLM-free default."""
+    from biomedfm.config import get_settings
+    from biomedfm.evidence.llm import OpenAICompatibleLLM
+
+    settings = get_settings().llm
+    url = base_url or settings.base_url
+    if not url:
+        return None
+    return OpenAICompatibleLLM(url, model or settings.model, settings.api_key)
 
 
 @app.command()
@@ -103,6 +120,8 @@ def ask(
     smiles: str | None = typer.Option(None, help="Molecule to add an affinity prediction for."),
     sequence: str | None = typer.Option(None, help="Target protein sequence (with --smiles)."),
     affinity_model: str = typer.Option("davis", help="Affinity model for --smiles/--sequence."),
+    llm_base_url: str | None = LLM_URL_OPTION,
+    llm_model: str | None = LLM_MODEL_OPTION,
 ) -> None:
     """Answer one question with a verified chain of evidence (no LLM)."""
     from biomedfm.evidence.agents.team import EvidenceTeam
@@ -116,7 +135,7 @@ def ask(
         err.print(f"[red]error:[/red] {index} holds no index: run 'biomedfm evidence ingest' first")
         raise typer.Exit(code=2)
     try:
-        chain, trace = EvidenceTeam.from_index(index).answer(
+        chain, trace = EvidenceTeam.from_index(index, _llm(llm_base_url, llm_model)).answer(
             question, molecules=molecules, affinity_model=affinity_model
         )
     except BiomedfmError as error:
@@ -137,6 +156,8 @@ def answer(
     with_context: bool = typer.Option(
         False, help="Answer each question from its own 'contexts' (PubMedQA setting)."
     ),
+    llm_base_url: str | None = LLM_URL_OPTION,
+    llm_model: str | None = LLM_MODEL_OPTION,
 ) -> None:
     """Answer a batch; bad lines are reported on stderr and get an 'error' record."""
     from biomedfm.evidence.agents.team import EvidenceTeam
@@ -147,7 +168,8 @@ def answer(
     if not with_context and (index is None or not (index / "bm25_documents").is_dir()):
         err.print("[red]error:[/red] give --index (made by 'evidence ingest') or --with-context")
         raise typer.Exit(code=2)
-    team = EvidenceTeam.from_index(index) if index is not None and not with_context else None
+    llm = _llm(llm_base_url, llm_model)
+    team = EvidenceTeam.from_index(index, llm) if index is not None and not with_context else None
     done = failed = 0
     with input.open() as lines, output.open("w") as out:
         for number, line in enumerate(lines, start=1):
@@ -161,14 +183,14 @@ def answer(
                     if not isinstance(contexts, list) or not contexts:
                         raise ValueError("--with-context needs a non-empty 'contexts' list")
                     chain, _ = EvidenceTeam.from_contexts(
-                        [str(c) for c in contexts], question_id
+                        [str(c) for c in contexts], question_id, llm
                     ).answer(question, question_id)
                 else:
                     assert team is not None
                     chain, _ = team.answer(question, question_id)
                 out.write(chain.model_dump_json() + "\n")
                 done += 1
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError, BiomedfmError) as error:
                 failed += 1
                 reason = f"missing field {error}" if isinstance(error, KeyError) else str(error)
                 err.print(f"  [yellow]line {number}[/yellow]: {reason}")

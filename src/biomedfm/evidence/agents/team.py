@@ -18,12 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
+from biomedfm.evidence.agents.llm_synthesis import llm_decide
 from biomedfm.evidence.agents.planner import Plan, plan
 from biomedfm.evidence.agents.trace import Trace
 from biomedfm.evidence.appraisal import Appraisal, appraise
 from biomedfm.evidence.bio import affinity_claim
 from biomedfm.evidence.chain import Citation, Claim, Decision, EvidenceChain, Stance
 from biomedfm.evidence.ingest import Document
+from biomedfm.evidence.llm.base import LLM
 from biomedfm.evidence.retrieval.dense import embed
 from biomedfm.evidence.retrieval.hybrid import HybridRetriever
 from biomedfm.evidence.store import EvidenceStore, Sentence
@@ -81,7 +83,9 @@ class EvidenceTeam:
         top_documents: int = 3,
         quotes_per_document: int = 3,
         min_relevance: float = 0.3,
+        llm: LLM | None = None,
     ) -> None:
+        self.llm = llm
         self.store = store
         self.retriever = retriever
         self.top_documents = top_documents
@@ -89,15 +93,19 @@ class EvidenceTeam:
         self.min_relevance = min_relevance
 
     @classmethod
-    def from_index(cls, index_dir: Path) -> EvidenceTeam:
-        return cls(EvidenceStore(index_dir / "corpus.sqlite"), HybridRetriever.load(index_dir))
+    def from_index(cls, index_dir: Path, llm: LLM | None = None) -> EvidenceTeam:
+        return cls(
+            EvidenceStore(index_dir / "corpus.sqlite"), HybridRetriever.load(index_dir), llm=llm
+        )
 
     @classmethod
-    def from_contexts(cls, contexts: list[str], doc_id: str = "context") -> EvidenceTeam:
+    def from_contexts(
+        cls, contexts: list[str], doc_id: str = "context", llm: LLM | None = None
+    ) -> EvidenceTeam:
         """A one-document corpus made of the given context passages (PubMedQA setting a)."""
         store = EvidenceStore.in_memory()
         store.add([Document(doc_id, " ".join(c.strip() for c in contexts))])
-        return cls(store, retriever=None, top_documents=1)
+        return cls(store, retriever=None, top_documents=1, llm=llm)
 
     def answer(
         self,
@@ -138,6 +146,24 @@ class EvidenceTeam:
         with trace.step("synthesizer") as notes:
             chain = self._synthesize(the_plan, quotes, question_id)
             notes.append(f"decision {chain.decision.value}")
+        if self.llm is not None and chain.claims:
+            with trace.step(f"synthesizer (LLM {self.llm.name})") as notes:
+                decided = llm_decide(self.llm, the_plan.question, chain.claims[0].citations)
+                if decided is None:
+                    chain = chain.model_copy(
+                        update={
+                            "notes": [
+                                *chain.notes,
+                                "LLM reply was not usable; extractive decision kept",
+                            ]
+                        }
+                    )
+                    notes.append("reply not usable")
+                else:
+                    chain = chain.model_copy(
+                        update={"decision": decided[0], "summary": decided[1] or chain.summary}
+                    )
+                    notes.append(f"decision {decided[0].value}")
         with trace.step("verifier") as notes:
             chain = verify_chain(chain, self.store)
             notes.append(f"{len(chain.notes)} removal(s); decision {chain.decision.value}")
