@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from rdkit import Chem
 
 from biomedfm.chem.molecules import to_mol
 from biomedfm.chem.sequences import validate_sequence
@@ -105,19 +106,38 @@ def read_dta_dataset(name: str, data_dir: Path | None = None) -> pd.DataFrame:
     return frame[["drug_id", "protein_id", "smiles", "sequence", "affinity", "fold"]]
 
 
-def validate_pairs(frame: pd.DataFrame) -> pd.Series:
-    """Check every row's SMILES and sequence; return the error text per row ('' when valid).
+@dataclass
+class PairCheck:
+    """Per-row error text ('' when valid) and the molecules parsed while checking."""
+
+    errors: pd.Series
+    mols: dict[str, Chem.Mol]
+    """Valid molecules keyed by stripped SMILES, so prediction need not parse them again."""
+
+
+def check_pairs(frame: pd.DataFrame) -> PairCheck:
+    """Check every row's SMILES and sequence, keeping each valid molecule parsed.
 
     Each distinct SMILES/sequence is checked once, so a panel of 10k compounds against one
     target costs one sequence check.
     """
-    smiles_errors = _errors_by_value(frame["smiles"], lambda value: to_mol(value))
+    mols: dict[str, Chem.Mol] = {}
+
+    def parse(value: str) -> None:
+        mols[value.strip()] = to_mol(value)
+
+    smiles_errors = _errors_by_value(frame["smiles"], parse)
     sequence_errors = _errors_by_value(frame["sequence"], validate_sequence)
     combined = [
         "; ".join(part for part in (s, q) if part)
         for s, q in zip(smiles_errors, sequence_errors, strict=True)
     ]
-    return pd.Series(combined, index=frame.index, dtype=str)
+    return PairCheck(pd.Series(combined, index=frame.index, dtype=str), mols)
+
+
+def validate_pairs(frame: pd.DataFrame) -> pd.Series:
+    """The error text per row ('' when valid); see :func:`check_pairs`."""
+    return check_pairs(frame).errors
 
 
 def _errors_by_value(values: pd.Series, check: object) -> list[str]:

@@ -7,13 +7,14 @@ compound's encoding for every target.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
+from rdkit import Chem
 
 from biomedfm.affinity.nn import AffinityNet, NetConfig
 from biomedfm.chem.featurizers import make_featurizer
@@ -72,9 +73,16 @@ class AffinityModel:
     def device(self) -> torch.device:
         return next(self.net.parameters()).device
 
-    def featurize_drugs(self, smiles: Sequence[str]) -> np.ndarray:
-        """Valid SMILES (n,) → drug features (n, drug_dim)."""
-        return np.asarray(self.drug_featurizer.featurize([to_mol(s) for s in smiles]))
+    def featurize_drugs(
+        self, smiles: Sequence[str], mols: Mapping[str, Chem.Mol] | None = None
+    ) -> np.ndarray:
+        """Valid SMILES (n,) → drug features (n, drug_dim); ``mols`` holds ones already parsed."""
+        parsed = mols or {}
+        return np.asarray(
+            self.drug_featurizer.featurize(
+                [parsed[s] if s in parsed else to_mol(s) for s in smiles]
+            )
+        )
 
     def featurize_proteins(self, sequences: Sequence[str]) -> np.ndarray:
         """Valid sequences (n,) → protein features (n, protein_dim)."""
@@ -102,7 +110,22 @@ class AffinityModel:
             return torch.empty(m, 0, e, device=self.device)
         return torch.cat(chunks, dim=1)
 
-    @torch.inference_mode()
+    def _member_outputs(
+        self,
+        drug_embedding: torch.Tensor,
+        protein_embedding: torch.Tensor,
+        drug_index: np.ndarray,
+        protein_index: np.ndarray,
+        batch_size: int,
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Each member's standardised mean and log-variance, (M, batch) each, batch by batch."""
+        with torch.inference_mode():
+            for start in range(0, len(drug_index), batch_size):
+                d = torch.as_tensor(drug_index[start : start + batch_size], device=self.device)
+                p = torch.as_tensor(protein_index[start : start + batch_size], device=self.device)
+                mean, log_var = self.net.score(drug_embedding[:, d], protein_embedding[:, p])
+                yield mean.float(), log_var.float()
+
     def score_embeddings(
         self,
         drug_embedding: torch.Tensor,
@@ -118,15 +141,13 @@ class AffinityModel:
             protein_index: (n_pairs,) row of each pair's protein in ``protein_embedding``.
         """
         means, sigmas = [], []
-        for start in range(0, len(drug_index), batch_size):
-            d = torch.as_tensor(drug_index[start : start + batch_size], device=self.device)
-            p = torch.as_tensor(protein_index[start : start + batch_size], device=self.device)
-            mean, log_var = self.net.score(drug_embedding[:, d], protein_embedding[:, p])
-            member_var = log_var.float().exp()
-            total_var = member_var.mean(dim=0)
+        for mean, log_var in self._member_outputs(
+            drug_embedding, protein_embedding, drug_index, protein_index, batch_size
+        ):
+            total_var = log_var.exp().mean(dim=0)
             if mean.shape[0] > 1:
-                total_var = total_var + mean.float().var(dim=0, unbiased=False)
-            means.append(mean.float().mean(dim=0).cpu().numpy())
+                total_var = total_var + mean.var(dim=0, unbiased=False)
+            means.append(mean.mean(dim=0).cpu().numpy())
             sigmas.append(total_var.sqrt().cpu().numpy())
         if not means:
             return Prediction(np.empty(0), np.empty(0))
@@ -136,20 +157,48 @@ class AffinityModel:
             sigma=np.concatenate(sigmas).astype(np.float64) * scale * self.config.sigma_scale,
         )
 
-    def predict(
-        self, smiles: Sequence[str], sequences: Sequence[str], batch_size: int = 8192
-    ) -> Prediction:
-        """Predict valid (SMILES, sequence) pairs; each distinct entity is encoded once.
-
-        Invalid input raises :class:`biomedfm.errors.InputError`; use
-        :func:`biomedfm.affinity.predict.predict_frame` to keep going past bad rows.
-        """
+    def _embed_pairs(
+        self,
+        smiles: Sequence[str],
+        sequences: Sequence[str],
+        mols: Mapping[str, Chem.Mol] | None,
+    ) -> tuple[torch.Tensor, torch.Tensor, np.ndarray, np.ndarray]:
+        """Encode each distinct molecule and sequence once; return the embeddings and indexes."""
         drug_keys, drug_index = np.unique(np.asarray(smiles, dtype=object), return_inverse=True)
         protein_keys, protein_index = np.unique(
             np.asarray(sequences, dtype=object), return_inverse=True
         )
-        drug_embedding = self.encode_drugs(self.featurize_drugs(list(drug_keys)))
+        drug_embedding = self.encode_drugs(self.featurize_drugs(list(drug_keys), mols))
         protein_embedding = self.encode_proteins(self.featurize_proteins(list(protein_keys)))
-        return self.score_embeddings(
-            drug_embedding, protein_embedding, drug_index, protein_index, batch_size
-        )
+        return drug_embedding, protein_embedding, drug_index, protein_index
+
+    def predict(
+        self,
+        smiles: Sequence[str],
+        sequences: Sequence[str],
+        batch_size: int = 8192,
+        mols: Mapping[str, Chem.Mol] | None = None,
+    ) -> Prediction:
+        """Predict valid (SMILES, sequence) pairs; each distinct entity is encoded once.
+
+        Args:
+            mols: molecules already parsed by the caller, keyed by SMILES (skips re-parsing).
+
+        Invalid input raises :class:`biomedfm.errors.InputError`; use
+        :func:`biomedfm.affinity.predict.predict_frame` to keep going past bad rows.
+        """
+        return self.score_embeddings(*self._embed_pairs(smiles, sequences, mols), batch_size)
+
+    def member_means(
+        self, smiles: Sequence[str], sequences: Sequence[str], batch_size: int = 8192
+    ) -> np.ndarray:
+        """Each member's prediction for every pair, (M, n) in target units (for distillation)."""
+        outputs = [
+            mean.cpu().numpy()
+            for mean, _ in self._member_outputs(
+                *self._embed_pairs(smiles, sequences, None), batch_size
+            )
+        ]
+        if not outputs:
+            return np.empty((self.config.net.n_members, 0))
+        return np.concatenate(outputs, axis=1) * self.config.y_std + self.config.y_mean

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from biomedfm.affinity.data import validate_pairs
+from biomedfm.affinity.data import check_pairs
 from biomedfm.affinity.metrics import interval_coverage, regression_report
 from biomedfm.affinity.model import AffinityModel
 from biomedfm.errors import InputError
@@ -33,7 +33,8 @@ class PredictionResult:
 
 def predict_frame(model: AffinityModel, frame: pd.DataFrame) -> PredictionResult:
     """Predict every valid row of a frame with canonical ``smiles``/``sequence`` columns."""
-    errors = validate_pairs(frame)
+    check = check_pairs(frame)
+    errors = check.errors
     valid = (errors == "").to_numpy()
     mean = np.full(len(frame), np.nan)
     sigma = np.full(len(frame), np.nan)
@@ -42,6 +43,7 @@ def predict_frame(model: AffinityModel, frame: pd.DataFrame) -> PredictionResult
         prediction = model.predict(
             rows["smiles"].str.strip().tolist(),
             ["".join(s.split()).upper() for s in rows["sequence"]],
+            mols=check.mols,
         )
         mean[valid] = prediction.mean
         sigma[valid] = prediction.sigma

@@ -325,28 +325,10 @@ def _teacher_means(config: TrainConfig, frame: pd.DataFrame, stage: str) -> np.n
         teacher = load_model(teacher_run / "cv", device=config.device)
     else:
         teacher = load_model(teacher_run / "model", device=config.device)
-    means = member_means(teacher, frame)
+    means = teacher.member_means(frame["smiles"].tolist(), frame["sequence"].str.upper().tolist())
     if stage == "cv":
         return means
     return np.repeat(means.mean(axis=0, keepdims=True), config.net.n_members, axis=0)
-
-
-def member_means(model: AffinityModel, frame: pd.DataFrame) -> np.ndarray:
-    """Each member's prediction for every pair of ``frame``, (M, n) in target units."""
-    drugs, drug_index = np.unique(frame["smiles"].to_numpy(dtype=object), return_inverse=True)
-    proteins, protein_index = np.unique(
-        frame["sequence"].str.upper().to_numpy(dtype=object), return_inverse=True
-    )
-    drug_embedding = model.encode_drugs(model.featurize_drugs(list(drugs)))
-    protein_embedding = model.encode_proteins(model.featurize_proteins(list(proteins)))
-    out = []
-    with torch.inference_mode():
-        for start in range(0, len(frame), 8192):
-            d = torch.as_tensor(drug_index[start : start + 8192], device=model.device)
-            p = torch.as_tensor(protein_index[start : start + 8192], device=model.device)
-            mean, _ = model.net.score(drug_embedding[:, d], protein_embedding[:, p])
-            out.append(mean.float().cpu().numpy())
-    return np.concatenate(out, axis=1) * model.config.y_std + model.config.y_mean
 
 
 def _fit_stage(
