@@ -5,12 +5,27 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from biomedfm.cli.main import app
 from tests.conftest import FakeChatServer
 
 runner = CliRunner()
+
+
+def ingest_one(tmp_path: Path, abstract: str) -> Path:
+    """Index a one-document corpus (id ``p1``) and return the index directory."""
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"id": "p1", "abstract": abstract}) + "\n")
+    index = tmp_path / "idx"
+    result = runner.invoke(app, ["evidence", "ingest", "-i", str(corpus), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    return index
+
+
+def ask(index: Path, question: str, *options: str) -> Result:
+    """`biomedfm evidence ask QUESTION --index INDEX [options]`."""
+    return runner.invoke(app, ["evidence", "ask", question, "--index", str(index), *options])
 
 
 def test_ingest_twice_then_search(tmp_path: Path) -> None:
@@ -62,35 +77,12 @@ def test_ingest_unknown_format(tmp_path: Path) -> None:
 
 
 def test_ask_and_answer(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text(
-        json.dumps(
-            {
-                "id": "p1",
-                "abstract": "Patients were randomized to aspirin or placebo. Aspirin "
-                "significantly reduced mortality after myocardial infarction.",
-            }
-        )
-        + "\n"
+    index = ingest_one(
+        tmp_path,
+        "Patients were randomized to aspirin or placebo. Aspirin significantly reduced "
+        "mortality after myocardial infarction.",
     )
-    index = tmp_path / "idx"
-    assert (
-        runner.invoke(
-            app, ["evidence", "ingest", "-i", str(corpus), "--index", str(index)]
-        ).exit_code
-        == 0
-    )
-    result = runner.invoke(
-        app,
-        [
-            "evidence",
-            "ask",
-            "Does aspirin reduce mortality after myocardial infarction?",
-            "--index",
-            str(index),
-            "--json",
-        ],
-    )
+    result = ask(index, "Does aspirin reduce mortality after myocardial infarction?", "--json")
     assert result.exit_code == 0, result.output
     chain = json.loads(result.output)
     assert chain["decision"] == "yes"
@@ -127,29 +119,24 @@ def test_ask_and_answer(tmp_path: Path) -> None:
 
 
 def test_ask_with_molecule_flags(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text(json.dumps({"id": "p1", "abstract": "Erlotinib inhibits EGFR."}) + "\n")
-    index = tmp_path / "idx"
-    runner.invoke(app, ["evidence", "ingest", "-i", str(corpus), "--index", str(index)])
-    base = ["evidence", "ask", "Does erlotinib inhibit EGFR?", "--index", str(index)]
-    result = runner.invoke(app, [*base, "--smiles", "CCO"])
+    index = ingest_one(tmp_path, "Erlotinib inhibits EGFR.")
+    question = "Does erlotinib inhibit EGFR?"
+    result = ask(index, question, "--smiles", "CCO")
     assert result.exit_code == 2
     assert "together" in result.output
-    result = runner.invoke(app, [*base, "--smiles", "C1CC(", "--sequence", "MKTAYIAKQRQISF"])
+    result = ask(index, question, "--smiles", "C1CC(", "--sequence", "MKTAYIAKQRQISF")
     assert result.exit_code == 2
     assert "invalid SMILES" in result.output
-    result = runner.invoke(
-        app,
-        [
-            *base,
-            "--smiles",
-            "CCO",
-            "--sequence",
-            "MKTAYIAKQRQISF",
-            "--affinity-model",
-            "davis-lite",
-            "--json",
-        ],
+    result = ask(
+        index,
+        question,
+        "--smiles",
+        "CCO",
+        "--sequence",
+        "MKTAYIAKQRQISF",
+        "--affinity-model",
+        "davis-lite",
+        "--json",
     )
     assert result.exit_code == 0, result.output
     chain = json.loads(result.output)
@@ -158,48 +145,15 @@ def test_ask_with_molecule_flags(tmp_path: Path) -> None:
 
 def test_ask_with_an_llm_server(tmp_path: Path, llm_server: str) -> None:
     FakeChatServer.reply = '{"decision": "no", "summary": "Refuted [1]."}'
-    corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text(
-        json.dumps(
-            {
-                "id": "p1",
-                "abstract": "Aspirin significantly reduced mortality after myocardial infarction.",
-            }
-        )
-        + "\n"
+    index = ingest_one(
+        tmp_path, "Aspirin significantly reduced mortality after myocardial infarction."
     )
-    index = tmp_path / "idx"
-    runner.invoke(app, ["evidence", "ingest", "-i", str(corpus), "--index", str(index)])
-    result = runner.invoke(
-        app,
-        [
-            "evidence",
-            "ask",
-            "Does aspirin reduce mortality?",
-            "--index",
-            str(index),
-            "--llm-base-url",
-            llm_server,
-            "--llm-model",
-            "m",
-            "--json",
-        ],
-    )
+    question = "Does aspirin reduce mortality?"
+    result = ask(index, question, "--llm-base-url", llm_server, "--llm-model", "m", "--json")
     assert result.exit_code == 0, result.output
     chain = json.loads(result.output)
     assert chain["decision"] == "no"
     assert chain["summary"] == "Refuted [1]."
-    result = runner.invoke(
-        app,
-        [
-            "evidence",
-            "ask",
-            "Does aspirin reduce mortality?",
-            "--index",
-            str(index),
-            "--llm-base-url",
-            "http://127.0.0.1:9/v1",
-        ],
-    )
+    result = ask(index, question, "--llm-base-url", "http://127.0.0.1:9/v1")
     assert result.exit_code == 2
     assert "LLM server error" in result.output

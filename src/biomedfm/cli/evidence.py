@@ -24,6 +24,13 @@ LLM_URL_OPTION = typer.Option(
 LLM_MODEL_OPTION = typer.Option(None, "--llm-model", help="Model name (or BIOMEDFM_LLM__MODEL).")
 
 
+def _require_index(index: Path, level: str) -> None:
+    """Exit with a clear message when ``index`` was not made by ``evidence ingest``."""
+    if not (index / f"bm25_{level}" / "ids.json").is_file():
+        err.print(f"[red]error:[/red] {index} holds no index: run 'biomedfm evidence ingest' first")
+        raise typer.Exit(code=2)
+
+
 def _llm(base_url: str | None, model: str | None) -> LLM | None:
     """The configured LLM, or None for the LLM-free default."""
     from biomedfm.config import get_settings
@@ -86,9 +93,7 @@ def search(
     from biomedfm.evidence.store import EvidenceStore
 
     level = "sentences" if sentences else "documents"
-    if not (index / f"bm25_{level}" / "ids.json").is_file():
-        err.print(f"[red]error:[/red] {index} holds no index: run 'biomedfm evidence ingest' first")
-        raise typer.Exit(code=2)
+    _require_index(index, level)
     hits = HybridRetriever.load(index, level).search(query, k)
     store = EvidenceStore(index / STORE_FILE)
     texts = {s.id: s.text for s in store.sentences()} if sentences else {}
@@ -131,9 +136,7 @@ def ask(
         raise typer.Exit(code=2)
     molecules = [(smiles, sequence)] if smiles is not None and sequence is not None else None
 
-    if not (index / "bm25_documents" / "ids.json").is_file():
-        err.print(f"[red]error:[/red] {index} holds no index: run 'biomedfm evidence ingest' first")
-        raise typer.Exit(code=2)
+    _require_index(index, "documents")
     try:
         chain, trace = EvidenceTeam.from_index(index, _llm(llm_base_url, llm_model)).answer(
             question, molecules=molecules, affinity_model=affinity_model
