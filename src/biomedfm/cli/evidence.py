@@ -96,11 +96,11 @@ def search(
     _require_index(index, level)
     hits = HybridRetriever.load(index, level).search(query, k)
     store = EvidenceStore(index / STORE_FILE)
-    texts = {s.id: s.text for s in store.sentences()} if sentences else {}
     rows: list[dict[str, str | float]] = []
     for hit in hits:
         if sentences:
-            text = texts.get(hit.id, "")
+            sentence = store.sentence(hit.id)
+            text = sentence.text if sentence else ""
         else:
             document = store.document(hit.id)
             text = (document.title or document.abstract[:200]) if document else ""

@@ -139,6 +139,14 @@ class EvidenceStore:
         for row in cursor:
             yield _to_document(row)
 
+    def sentence(self, sentence_id: str) -> Sentence | None:
+        """One sentence by id (``<doc_id>:s<position>``)."""
+        row = self._db.execute(
+            "SELECT id, doc_id, position, start, end, text FROM sentences WHERE id = ?",
+            (sentence_id,),
+        ).fetchone()
+        return Sentence(*row) if row else None
+
     def sentences(self, doc_id: str | None = None) -> list[Sentence]:
         """Sentences of one document, or of all documents, in order."""
         query = "SELECT id, doc_id, position, start, end, text FROM sentences"

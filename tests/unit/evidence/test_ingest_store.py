@@ -132,6 +132,8 @@ def test_store_is_incremental_and_deduplicates(tmp_path: Path) -> None:
     document = store.document("a")
     assert document is not None
     assert all(document.abstract[s.start : s.end] == s.text for s in sentences)
+    assert store.sentence("a:s1") == sentences[1]
+    assert store.sentence("a:s9") is None
     store.close()
     reopened = EvidenceStore(tmp_path / "idx" / "corpus.sqlite")
     assert len(reopened) == 2  # persisted
