@@ -26,6 +26,43 @@ class LLMSettings(BaseModel):
     api_key: str = Field(default="not-needed", description="Key, for servers that want one.")
 
 
+class ServiceSettings(BaseModel):
+    """Limits and timings of the REST service (``BIOMEDFM_SERVICE__MAX_PAIRS=500``, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_pairs: int = Field(default=1000, ge=1, description="Pairs per synchronous predict call.")
+    max_job_pairs: int = Field(default=100_000, ge=1, description="Pairs per prediction job.")
+    max_library: int = Field(default=200_000, ge=1, description="Compounds per screening job.")
+    max_targets: int = Field(default=20, ge=1, description="Targets per screening job.")
+    max_smiles_chars: int = Field(default=1000, ge=10, description="Characters per SMILES.")
+    max_sequence_chars: int = Field(default=5000, ge=10, description="Residues per sequence.")
+    max_question_chars: int = Field(default=2000, ge=10, description="Characters per question.")
+    max_contexts_chars: int = Field(
+        default=50_000, ge=10, description="Characters of inline contexts per question."
+    )
+    max_upload_bytes: int = Field(
+        default=50_000_000, ge=1000, description="Bytes per request body (uploads included)."
+    )
+    rate_per_minute: int = Field(
+        default=6000, ge=1, description="Requests per minute per API key, per server process."
+    )
+    job_lease_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A running job whose worker sent no heartbeat for this long is retried.",
+    )
+    max_attempts: int = Field(default=3, ge=1, description="Runs of a job before it fails.")
+    reaper_interval_s: float = Field(
+        default=5.0, gt=0, description="How often lost and stale jobs are looked for."
+    )
+    evidence_corpus: Path | None = Field(
+        default=None,
+        description="Corpus (JSONL, PubMedQA JSON, MEDLINE XML) indexed at first start when "
+        "the service's evidence index is empty.",
+    )
+
+
 class Settings(BaseSettings):
     """Top-level settings; nested groups are added by the areas that need them."""
 
@@ -41,6 +78,23 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         description="CPU threads for PyTorch; 0 keeps PyTorch's default (all cores).",
+    )
+    home: Path = Field(
+        default_factory=lambda: _default_home(),
+        description="All service state (database, queue, evidence index) lives here.",
+    )
+    queue_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db for a job queue shared by several hosts; unset = a "
+        "SQLite queue under BIOMEDFM_HOME.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the job/key database (postgresql+psycopg://...); unset = "
+        "SQLite under BIOMEDFM_HOME.",
+    )
+    service: ServiceSettings = Field(
+        default_factory=ServiceSettings, description="REST service limits and timings."
     )
     llm: LLMSettings = Field(
         default_factory=LLMSettings,
@@ -79,6 +133,12 @@ def resolve_data_dir(data_dir: Path | None) -> Path:
         "benchmark data folder not found: pass --data-dir or set BIOMEDFM_DATA to the folder "
         "that holds dta/davis and dta/kiba"
     )
+
+
+def _default_home() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("biomedfm", appauthor=False))
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> list[str]:

@@ -9,6 +9,8 @@ import typer
 from biomedfm import __version__
 from biomedfm.cli.affinity import app as affinity_app
 from biomedfm.cli.evidence import app as evidence_app
+from biomedfm.cli.remote import app as remote_app
+from biomedfm.cli.serve import keys_app, serve, worker
 from biomedfm.config import get_settings
 
 app = typer.Typer(
@@ -19,6 +21,10 @@ app = typer.Typer(
 )
 app.add_typer(affinity_app, name="affinity")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(keys_app, name="keys")
+app.add_typer(remote_app, name="remote")
+app.command()(serve)
+app.command()(worker)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,90 @@
+"""The FastAPI application: routes under /api/v1, the web UI at /, metrics at /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from biomedfm import __version__
+from biomedfm.config import Settings, get_settings
+from biomedfm.errors import BiomedfmError
+from biomedfm.service.deps import Services
+from biomedfm.service.jobs.queue import JobQueue, open_queue
+from biomedfm.service.keys import KeyStore
+from biomedfm.service.observability import Metrics, install
+from biomedfm.service.routes import affinity, evidence, jobs, system
+
+WEB_DIR = Path(__file__).parent / "web"
+log = logging.getLogger(__name__)
+
+
+async def _recover_forever(queue: JobQueue, interval: float) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(queue.recover)
+        except Exception:  # the database may be briefly busy; try again next round
+            log.warning("looking for lost jobs failed", exc_info=True)
+        await asyncio.sleep(interval)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app over ``settings`` (default: from the environment); state opens at startup."""
+    settings = settings or get_settings()
+    metrics = Metrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        queue = open_queue(settings)
+        app.state.services = Services(settings, KeyStore(queue.store.engine), queue)
+        reaper = asyncio.create_task(_recover_forever(queue, settings.service.reaper_interval_s))
+        try:
+            yield
+        finally:
+            reaper.cancel()
+            queue.store.engine.dispose()
+
+    app = FastAPI(
+        title="biomedfm",
+        version=__version__,
+        summary="Binding affinity with uncertainty and chain-of-evidence answers, as a service.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    api = APIRouter(prefix="/api/v1")
+    for module in (system, affinity, evidence, jobs):
+        api.include_router(module.router)
+    app.include_router(api)
+    install(app, metrics, settings.service.max_upload_bytes)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        return metrics.render()
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(WEB_DIR / "index.html")
+
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+
+    @app.exception_handler(BiomedfmError)
+    async def user_error(_request: Request, error: BiomedfmError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def server_error(_request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse(
+            {"detail": f"internal error ({type(error).__name__}); see the server log"},
+            status_code=500,
+        )
+
+    return app

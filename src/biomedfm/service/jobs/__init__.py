@@ -1,0 +1,1 @@
+"""Durable jobs: records (store), the queue and worker (queue), what each kind does (runners)."""

@@ -1,0 +1,175 @@
+"""What each job kind does: plain functions of (params, context) → a JSON-able result.
+
+Params were validated by the API schemas before the job was stored; runners still never let one
+bad row stop a batch (rows carry an ``error`` field instead).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from biomedfm.affinity.io import load_model, resolve_model_dir
+from biomedfm.affinity.model import AffinityModel
+from biomedfm.affinity.predict import predict_frame
+
+
+@dataclass
+class JobContext:
+    """What a runner may use: where the evidence index lives and how to report progress."""
+
+    evidence_index: Path
+    report: Callable[[float, str], None]
+
+
+Runner = Callable[[dict[str, Any], JobContext], Any]
+
+
+@lru_cache(maxsize=8)
+def _model(directory: str, mtime: float) -> AffinityModel:
+    del mtime  # part of the cache key: a retrained run directory is loaded again
+    return load_model(directory)
+
+
+def cached_model(name: str) -> AffinityModel:
+    """A loaded model per shipped name or run directory, kept for the life of the process."""
+    directory = resolve_model_dir(name)
+    return _model(str(directory), (directory / "model.safetensors").stat().st_mtime)
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else round(float(value), 4)
+
+
+def predict_rows(model: AffinityModel, pairs: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Per input pair: its fields + ``pred_<target>``, ``unc_<target>`` and ``error``."""
+    frame = pd.DataFrame(
+        {
+            "smiles": [p.get("smiles", "") for p in pairs],
+            "sequence": [p.get("sequence", "") for p in pairs],
+        }
+    )
+    result = predict_frame(model, frame)
+    target = model.target
+    return [
+        {
+            **pair,
+            f"pred_{target}": _number(result.mean[i]),
+            f"unc_{target}": _number(result.sigma[i]),
+            "error": result.errors.iloc[i] or None,
+        }
+        for i, pair in enumerate(pairs)
+    ]
+
+
+def run_affinity_predict(params: dict[str, Any], context: JobContext) -> Any:
+    """A prediction too large for the synchronous endpoint, in chunks with progress."""
+    model = cached_model(params["model"])
+    pairs: list[dict[str, str]] = params["pairs"]
+    rows: list[dict[str, Any]] = []
+    chunk = 2000
+    for start in range(0, len(pairs), chunk):
+        rows.extend(predict_rows(model, pairs[start : start + chunk]))
+        done = min(start + chunk, len(pairs))
+        context.report(done / len(pairs), f"{done}/{len(pairs)} pairs")
+    return {"model": params["model"], "target": model.target, "rows": rows}
+
+
+def run_affinity_screen(params: dict[str, Any], context: JobContext) -> Any:
+    """Every compound against every target; the top ``top`` per target by predicted affinity."""
+    model = cached_model(params["model"])
+    target = model.target
+    compounds: list[dict[str, str]] = params["compounds"]
+    hits: list[dict[str, Any]] = []
+    invalid: list[dict[str, Any]] = []
+    for number, protein in enumerate(params["targets"], start=1):
+        rows = predict_rows(
+            model, [{"smiles": c["smiles"], "sequence": protein["sequence"]} for c in compounds]
+        )
+        scored = []
+        for compound, row in zip(compounds, rows, strict=True):
+            if row["error"]:
+                if number == 1 or "sequence" in row["error"]:
+                    invalid.append({**compound, "target": protein["name"], "error": row["error"]})
+                continue
+            scored.append(
+                {
+                    "target": protein["name"],
+                    "compound_id": compound["id"],
+                    "smiles": compound["smiles"],
+                    f"pred_{target}": row[f"pred_{target}"],
+                    f"unc_{target}": row[f"unc_{target}"],
+                }
+            )
+        scored.sort(key=lambda r: -r[f"pred_{target}"])
+        hits.extend({**r, "rank": rank} for rank, r in enumerate(scored[: params["top"]], 1))
+        context.report(number / len(params["targets"]), f"target {protein['name']} scored")
+    return {"model": params["model"], "target": target, "rows": hits, "invalid": invalid}
+
+
+def run_evidence_ask(params: dict[str, Any], context: JobContext) -> Any:
+    """A chain of evidence from the service's index, or from contexts given with the question."""
+    from biomedfm.evidence.agents.team import EvidenceTeam
+
+    context.report(0.05, "planning")
+    if params.get("contexts"):
+        team = EvidenceTeam.from_contexts(params["contexts"], doc_id=params.get("id") or "context")
+    else:
+        if not (context.evidence_index / "corpus.sqlite").is_file():
+            raise LookupError(
+                "the service has no evidence corpus yet: start it with --corpus FILE or send "
+                "contexts with the question"
+            )
+        team = EvidenceTeam.from_index(context.evidence_index)
+    molecules = (
+        [(params["smiles"], params["sequence"])]
+        if params.get("smiles") and params.get("sequence")
+        else None
+    )
+    context.report(0.2, "retrieving and appraising evidence")
+    chain, trace = team.answer(
+        params["question"],
+        params.get("id") or "",
+        molecules=molecules,
+        affinity_model=params.get("model") or "davis",
+    )
+    return {
+        "chain": chain.model_dump(mode="json"),
+        "trace": [step.model_dump(mode="json") for step in trace.steps],
+    }
+
+
+def run_evidence_ingest(params: dict[str, Any], context: JobContext) -> Any:
+    """Add a corpus file to the service's index (incremental) and rebuild the search indexes."""
+    from biomedfm.evidence.ingest import read_corpus
+    from biomedfm.evidence.retrieval.bm25 import build_indexes
+    from biomedfm.evidence.store import EvidenceStore
+
+    context.evidence_index.mkdir(parents=True, exist_ok=True)
+    store = EvidenceStore(context.evidence_index / "corpus.sqlite")
+    try:
+        context.report(0.05, "reading documents")
+        report = store.add(read_corpus(Path(params["path"])))
+        context.report(0.4, f"{report.added} new document(s); building search indexes")
+        build_indexes(store, context.evidence_index)
+    finally:
+        store.close()
+    return {
+        "added": report.added,
+        "duplicates": report.duplicates,
+        "problems": [f"{p.location}: {p.reason}" for p in report.problems[:100]],
+    }
+
+
+RUNNERS: dict[str, Runner] = {
+    "affinity-predict": run_affinity_predict,
+    "affinity-screen": run_affinity_screen,
+    "evidence-ask": run_evidence_ask,
+    "evidence-ingest": run_evidence_ingest,
+}

@@ -1,0 +1,145 @@
+"""Affinity: synchronous prediction (small batches), prediction jobs, CSV upload, screening."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated
+
+import pandas as pd
+from fastapi import APIRouter, File, Form, Header, HTTPException, Response, UploadFile
+
+from biomedfm.errors import ModelNotFoundError
+from biomedfm.service.deps import KeyDep, ServicesDep, spend_quota
+from biomedfm.service.jobs.runners import cached_model, predict_rows
+from biomedfm.service.limits import LimitChecker, check_molecules
+from biomedfm.service.routes.submit import submit_job
+from biomedfm.service.schemas import (
+    JobOut,
+    Pair,
+    PredictRequest,
+    PredictResponse,
+    ScreenRequest,
+)
+
+router = APIRouter(prefix="/affinity", tags=["affinity"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(max_length=200, description="Same key, same job: a repeated submission runs once."),
+]
+
+
+def _check_model(name: str) -> None:
+    try:
+        cached_model(name)
+    except ModelNotFoundError as error:
+        raise HTTPException(
+            422, [{"loc": ["body", "model"], "msg": str(error), "type": "value_error"}]
+        ) from None
+
+
+def _check_pairs(services: ServicesDep, pairs: list[Pair], limit: int) -> None:
+    checker = LimitChecker()
+    checker.at_most(("pairs",), len(pairs), limit, "pairs")
+    check_molecules(checker, services.settings.service, pairs, "pairs")
+    checker.raise_if_any()
+
+
+@router.post("/predict")
+def predict(body: PredictRequest, services: ServicesDep, key: KeyDep) -> PredictResponse:
+    """Score up to ``max_pairs`` pairs now; invalid rows carry an ``error`` and are not scored."""
+    _check_pairs(services, body.pairs, services.settings.service.max_pairs)
+    _check_model(body.model)
+    spend_quota(services, key)
+    model = cached_model(body.model)
+    rows = predict_rows(model, [p.model_dump(exclude_none=True) for p in body.pairs])
+    return PredictResponse(
+        model=body.model,
+        target=model.target,
+        rows=rows,
+        n_invalid=sum(bool(r["error"]) for r in rows),
+    )
+
+
+@router.post("/jobs", status_code=202)
+def predict_job(
+    body: PredictRequest,
+    services: ServicesDep,
+    key: KeyDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> JobOut:
+    """A prediction job for batches up to ``max_job_pairs``; result as JSON or CSV."""
+    _check_pairs(services, body.pairs, services.settings.service.max_job_pairs)
+    _check_model(body.model)
+    params = {"model": body.model, "pairs": [p.model_dump(exclude_none=True) for p in body.pairs]}
+    return submit_job(services, key, "affinity-predict", params, idempotency_key, response)
+
+
+@router.post("/upload", status_code=202)
+async def upload(
+    services: ServicesDep,
+    key: KeyDep,
+    response: Response,
+    file: Annotated[UploadFile, File(description="CSV with smiles and sequence columns.")],
+    model: Annotated[str, Form(max_length=200)] = "davis-lite",
+    idempotency_key: IdempotencyKey = None,
+) -> JobOut:
+    """A prediction job from an uploaded CSV (columns ``smiles``, ``sequence``, optional ``id``)."""
+    limit = services.settings.service.max_upload_bytes
+    content = await file.read(limit + 1)
+    if len(content) > limit:
+        raise HTTPException(413, f"upload is over {limit} bytes: split the file")
+    try:
+        frame = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise HTTPException(
+            422, [{"loc": ["body", "file"], "msg": f"not a CSV file: {error}", "type": "csv"}]
+        ) from None
+    missing = [c for c in ("smiles", "sequence") if c not in frame.columns]
+    if missing:
+        raise HTTPException(
+            422,
+            [
+                {
+                    "loc": ["body", "file"],
+                    "msg": f"CSV lacks column(s) {', '.join(missing)}; found "
+                    f"{', '.join(map(str, frame.columns)) or 'none'}",
+                    "type": "csv",
+                }
+            ],
+        )
+    columns = [c for c in ("id", "smiles", "sequence") if c in frame.columns]
+    records = [
+        {str(k): str(v) for k, v in row.items()} for row in frame[columns].to_dict("records")
+    ]
+    pairs = [
+        Pair.model_construct(smiles=r["smiles"], sequence=r["sequence"], id=r.get("id"))
+        for r in records
+    ]
+    _check_pairs(services, pairs, services.settings.service.max_job_pairs)
+    _check_model(model)
+    params = {"model": model, "pairs": records}
+    return submit_job(services, key, "affinity-predict", params, idempotency_key, response)
+
+
+@router.post("/screen", status_code=202)
+def screen(
+    body: ScreenRequest,
+    services: ServicesDep,
+    key: KeyDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> JobOut:
+    """Rank a compound library against one or more targets; top ``top`` per target."""
+    limits = services.settings.service
+    checker = LimitChecker()
+    checker.at_most(("compounds",), len(body.compounds), limits.max_library, "compounds")
+    checker.at_most(("targets",), len(body.targets), limits.max_targets, "targets")
+    check_molecules(checker, limits, body.compounds, "compounds")
+    check_molecules(checker, limits, body.targets, "targets")
+    checker.raise_if_any()
+    _check_model(body.model)
+    return submit_job(
+        services, key, "affinity-screen", body.model_dump(), idempotency_key, response
+    )

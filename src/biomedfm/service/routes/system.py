@@ -1,0 +1,44 @@
+"""Health and model listing: no key needed, so monitors and the web UI can call them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from biomedfm import __version__
+from biomedfm.affinity.io import list_shipped_models
+from biomedfm.service.deps import ServicesDep
+from biomedfm.service.jobs.runners import cached_model
+from biomedfm.service.schemas import Health, ModelInfo, ModelList
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/health")
+def health(services: ServicesDep) -> Health:
+    """Liveness plus which engines this instance runs on."""
+    from biomedfm.service.evidence_corpus import count_documents
+
+    return Health(
+        status="ok",
+        version=__version__,
+        queue="redis" if services.settings.queue_url else "sqlite",
+        database=services.queue.store.engine.dialect.name,
+        evidence_documents=count_documents(services.settings.home / "evidence-index"),
+    )
+
+
+@router.get("/models")
+def models() -> ModelList:
+    """The shipped affinity models."""
+    infos = []
+    for name in list_shipped_models():
+        model = cached_model(name)
+        infos.append(
+            ModelInfo(
+                name=name,
+                target=model.target,
+                members=model.config.net.n_members,
+                lite=name.endswith("-lite"),
+            )
+        )
+    return ModelList(models=infos)

@@ -1,0 +1,131 @@
+"""Request and response bodies of the REST API (they are the OpenAPI schema).
+
+Static bounds here are the hard ceilings; the configurable limits (``BIOMEDFM_SERVICE__*``) are
+checked per request by :mod:`biomedfm.service.limits` and reported in the same 422 shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ModelName = Field(
+    default="davis-lite",
+    min_length=1,
+    max_length=200,
+    description="Shipped model name (see /models): davis, davis-lite, kiba, kiba-lite.",
+)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Pair(_Body):
+    smiles: str = Field(min_length=1, max_length=10_000, description="Compound SMILES.")
+    sequence: str = Field(
+        min_length=1, max_length=100_000, description="Target protein sequence (one letter)."
+    )
+    id: str | None = Field(default=None, max_length=200, description="Your id for the pair.")
+
+
+class PredictRequest(_Body):
+    model: str = ModelName
+    pairs: list[Pair] = Field(min_length=1, max_length=1_000_000, description="Pairs to score.")
+
+
+class PredictResponse(BaseModel):
+    model: str = Field(description="Model that made the predictions.")
+    target: str = Field(description="Predicted quantity: rows hold pred_<target>, unc_<target>.")
+    rows: list[dict[str, Any]] = Field(
+        description="Input fields + pred_<target>, unc_<target> (1 σ) and error (null if valid)."
+    )
+    n_invalid: int = Field(description="Rows that could not be predicted (see their error).")
+
+
+class Target(_Body):
+    name: str = Field(min_length=1, max_length=200, description="Target name for the output.")
+    sequence: str = Field(min_length=1, max_length=100_000, description="Protein sequence.")
+
+
+class Compound(_Body):
+    id: str = Field(min_length=1, max_length=200, description="Compound id.")
+    smiles: str = Field(min_length=1, max_length=10_000, description="Compound SMILES.")
+
+
+class ScreenRequest(_Body):
+    model: str = ModelName
+    targets: list[Target] = Field(min_length=1, max_length=1000, description="Targets.")
+    compounds: list[Compound] = Field(
+        min_length=1, max_length=10_000_000, description="Library to rank."
+    )
+    top: int = Field(default=100, ge=1, le=100_000, description="Hits kept per target.")
+
+
+class AskRequest(_Body):
+    question: str = Field(min_length=3, max_length=100_000, description="The question.")
+    contexts: list[str] | None = Field(
+        default=None,
+        max_length=1000,
+        description="Passages to answer from instead of the service's corpus.",
+    )
+    smiles: str | None = Field(
+        default=None, max_length=10_000, description="Compound: adds an affinity prediction."
+    )
+    sequence: str | None = Field(
+        default=None, max_length=100_000, description="Target for the compound's prediction."
+    )
+    model: str = ModelName
+    id: str | None = Field(default=None, max_length=200, description="Your question id.")
+
+
+class IngestRequest(_Body):
+    path: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="Corpus file on the server (JSONL, PubMedQA JSON, MEDLINE XML, .gz).",
+    )
+
+
+JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: str = Field(description="affinity-predict, affinity-screen, evidence-ask, ...")
+    status: JobStatusName
+    progress: float = Field(description="0 to 1.")
+    message: str = Field(description="Last progress message.")
+    error: str | None = Field(description="Why the job failed.")
+    attempts: int = Field(description="Runs started (a lost worker costs one).")
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+
+
+class JobList(BaseModel):
+    jobs: list[JobOut]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    target: str = Field(description="Predicted quantity (pkd, kiba_score).")
+    members: int = Field(description="Ensemble members behind each prediction.")
+    lite: bool = Field(description="Distilled fast model.")
+
+
+class ModelList(BaseModel):
+    models: list[ModelInfo]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    queue: str = Field(description="sqlite or redis.")
+    database: str = Field(description="SQLAlchemy dialect of the job database.")
+    evidence_documents: int = Field(description="Documents in the service's evidence corpus.")
+
+
+class Problem(BaseModel):
+    detail: str | list[dict[str, Any]]

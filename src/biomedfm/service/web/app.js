@@ -1,0 +1,256 @@
+// biomedfm web UI: plain JavaScript over the REST API (no build step).
+"use strict";
+
+const API = "/api/v1";
+const $ = (id) => document.getElementById(id);
+const keyInput = $("api-key");
+keyInput.value = localStorage.getItem("biomedfm-key") || "";
+keyInput.addEventListener("change", () => localStorage.setItem("biomedfm-key", keyInput.value.trim()));
+
+function esc(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+}
+
+function explain(detail) {
+  if (Array.isArray(detail)) return detail.map((d) => `${(d.loc || []).join(".")}: ${d.msg}`).join("; ");
+  return typeof detail === "string" ? detail : JSON.stringify(detail);
+}
+
+async function api(method, path, body, isForm) {
+  const headers = {"X-API-Key": keyInput.value.trim()};
+  if (body && !isForm) headers["Content-Type"] = "application/json";
+  const response = await fetch(API + path, {method, headers, body: isForm ? body : body && JSON.stringify(body)});
+  const text = await response.text();
+  let data = text;
+  try { data = JSON.parse(text); } catch (_) { /* CSV or plain text */ }
+  if (!response.ok) throw new Error(`${response.status}: ${explain(data && data.detail !== undefined ? data.detail : data)}`);
+  return data;
+}
+
+function setStatus(id, text, isError) {
+  const el = $(id);
+  el.textContent = text;
+  el.classList.toggle("error", Boolean(isError));
+}
+
+// Follow a job's server-sent events (fetch, so the key travels in a header).
+async function followJob(jobId, statusId) {
+  const response = await fetch(`${API}/jobs/${jobId}/events`, {headers: {"X-API-Key": keyInput.value.trim()}});
+  if (!response.ok) throw new Error(`events: HTTP ${response.status}`);
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "", job = null;
+  for (;;) {
+    const {value, done} = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, {stream: true});
+    const events = buffer.split("\n\n");
+    buffer = events.pop();
+    for (const event of events) {
+      const line = event.split("\n").find((l) => l.startsWith("data: "));
+      if (!line) continue;
+      job = JSON.parse(line.slice(6));
+      setStatus(statusId, `job ${job.id.slice(0, 8)}: ${job.status} ${Math.round(job.progress * 100)}% — ${job.message}`);
+    }
+  }
+  if (!job || job.status !== "succeeded") throw new Error(job ? `job ${job.status}: ${job.error || ""}` : "no job state received");
+  return api("GET", `/jobs/${jobId}/result?format=json`);
+}
+
+// Sortable table: click a header to sort by it (again to reverse).
+function renderTable(containerId, rows) {
+  const container = $(containerId);
+  if (!rows.length) { container.innerHTML = "<p>No rows.</p>"; return; }
+  const columns = Object.keys(rows[0]);
+  let sortKey = null, ascending = true;
+  const draw = () => {
+    const sorted = sortKey === null ? rows : [...rows].sort((a, b) => {
+      const x = a[sortKey], y = b[sortKey];
+      const order = (x === null) - (y === null) || (typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y)));
+      return ascending ? order : -order;
+    });
+    const head = columns.map((c) => `<th data-key="${esc(c)}">${esc(c)}${c === sortKey ? (ascending ? " ▲" : " ▼") : ""}</th>`).join("");
+    const body = sorted.slice(0, 2000).map((r) => "<tr>" + columns.map((c) => {
+      const v = r[c];
+      const shown = typeof v === "string" && v.length > 40 ? v.slice(0, 37) + "…" : v;
+      return `<td title="${esc(v)}">${esc(shown)}</td>`;
+    }).join("") + "</tr>").join("");
+    container.innerHTML = `<table class="results"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+    container.querySelectorAll("th").forEach((th) => th.addEventListener("click", () => {
+      ascending = sortKey === th.dataset.key ? !ascending : false;
+      sortKey = th.dataset.key;
+      draw();
+    }));
+  };
+  draw();
+}
+
+// Predictions sorted by value with ±1σ bars, beside a histogram of the values.
+function renderPlot(containerId, rows, target) {
+  const pred = `pred_${target}`, unc = `unc_${target}`;
+  const points = rows.filter((r) => r[pred] !== null && r[pred] !== undefined).map((r) => [r[pred], r[unc] || 0]).sort((a, b) => a[0] - b[0]);
+  const container = $(containerId);
+  if (!points.length) { container.innerHTML = ""; return; }
+  const W = 360, H = 200, P = 30;
+  const lo = Math.min(...points.map((p) => p[0] - p[1])), hi = Math.max(...points.map((p) => p[0] + p[1]));
+  const span = hi - lo || 1;
+  const y = (v) => H - P - ((v - lo) / span) * (H - 2 * P);
+  const x = (i) => P + (points.length === 1 ? (W - 2 * P) / 2 : (i / (points.length - 1)) * (W - 2 * P));
+  const bars = points.map((p, i) => `<line x1="${x(i)}" x2="${x(i)}" y1="${y(p[0] - p[1])}" y2="${y(p[0] + p[1])}" class="err"/><circle cx="${x(i)}" cy="${y(p[0])}" r="2.5" class="pt"/>`).join("");
+  const nBins = 12, counts = new Array(nBins).fill(0);
+  const vmin = points[0][0], vspan = points[points.length - 1][0] - vmin || 1;
+  points.forEach((p) => counts[Math.min(nBins - 1, Math.floor(((p[0] - vmin) / vspan) * nBins))]++);
+  const cmax = Math.max(...counts), bw = (W - 2 * P) / nBins;
+  const hist = counts.map((c, i) => `<rect x="${P + i * bw}" y="${H - P - (c / cmax) * (H - 2 * P)}" width="${bw - 2}" height="${(c / cmax) * (H - 2 * P)}" class="bar"/>`).join("");
+  container.innerHTML = `
+    <figure><svg width="${W}" height="${H}" role="img" aria-label="predictions with uncertainty">
+      <text x="${P}" y="14">${esc(pred)} ± 1σ, sorted (n=${points.length})</text>
+      <text x="2" y="${y(hi) + 4}" class="tick">${hi.toFixed(1)}</text><text x="2" y="${y(lo)}" class="tick">${lo.toFixed(1)}</text>${bars}</svg></figure>
+    <figure><svg width="${W}" height="${H}" role="img" aria-label="distribution of predictions">
+      <text x="${P}" y="14">distribution of ${esc(pred)}</text>${hist}
+      <text x="${P}" y="${H - 8}" class="tick">${vmin.toFixed(2)}</text><text x="${W - P - 30}" y="${H - 8}" class="tick">${(vmin + vspan).toFixed(2)}</text></svg></figure>`;
+}
+
+function parsePairs(text) {
+  const lines = text.trim().split(/\r?\n/).filter((l) => l.trim());
+  if (!lines.length) throw new Error("paste at least one pair");
+  const header = lines[0].split(",").map((h) => h.trim().toLowerCase());
+  const hasHeader = header.includes("smiles") && header.includes("sequence");
+  const cols = hasHeader ? header : ["smiles", "sequence"];
+  return (hasHeader ? lines.slice(1) : lines).map((line, i) => {
+    const parts = line.split(",").map((p) => p.trim());
+    const pair = {};
+    cols.forEach((c, j) => { if (["smiles", "sequence", "id"].includes(c) && parts[j] !== undefined) pair[c] = parts[j]; });
+    if (!pair.smiles || !pair.sequence) throw new Error(`line ${i + (hasHeader ? 2 : 1)}: needs smiles,sequence`);
+    return pair;
+  });
+}
+
+function showPredictions(result) {
+  renderPlot("predict-plot", result.rows, result.target);
+  renderTable("predict-table", result.rows);
+}
+
+$("predict-run").addEventListener("click", async () => {
+  try {
+    const pairs = parsePairs($("predict-pairs").value);
+    setStatus("predict-status", `scoring ${pairs.length} pair(s)…`);
+    const result = await api("POST", "/affinity/predict", {model: $("predict-model").value, pairs});
+    setStatus("predict-status", `${result.rows.length} pair(s) scored with ${result.model}; ${result.n_invalid} invalid`);
+    showPredictions(result);
+  } catch (error) { setStatus("predict-status", error.message, true); }
+});
+
+$("predict-upload").addEventListener("click", async () => {
+  try {
+    const file = $("predict-file").files[0];
+    if (!file) throw new Error("choose a CSV file first");
+    const form = new FormData();
+    form.append("file", file);
+    form.append("model", $("predict-model").value);
+    const job = await api("POST", "/affinity/upload", form, true);
+    showPredictions(await followJob(job.id, "predict-status"));
+  } catch (error) { setStatus("predict-status", error.message, true); }
+});
+
+function parseFasta(text) {
+  const targets = [];
+  let current = null;
+  text.trim().split(/\r?\n/).forEach((line) => {
+    if (line.startsWith(">")) { current = {name: line.slice(1).trim() || `target${targets.length + 1}`, sequence: ""}; targets.push(current); }
+    else if (line.trim()) {
+      if (!current) { current = {name: "target1", sequence: ""}; targets.push(current); }
+      current.sequence += line.trim();
+    }
+  });
+  if (!targets.length) throw new Error("give at least one target sequence");
+  return targets;
+}
+
+$("screen-run").addEventListener("click", async () => {
+  try {
+    const targets = parseFasta($("screen-targets").value);
+    const compounds = $("screen-compounds").value.trim().split(/\r?\n/).filter((l) => l.trim()).map((line, i) => {
+      const [smiles, ...rest] = line.trim().split(/\s+/);
+      return {smiles, id: rest.join(" ") || `cpd${i + 1}`};
+    });
+    if (!compounds.length) throw new Error("give at least one compound");
+    const job = await api("POST", "/affinity/screen", {model: $("screen-model").value, targets, compounds, top: Number($("screen-top").value) || 100});
+    const result = await followJob(job.id, "screen-status");
+    renderTable("screen-table", result.rows);
+  } catch (error) { setStatus("screen-status", error.message, true); }
+});
+
+function citationHtml(c) {
+  return `<details class="quote ${esc(c.stance)}"><summary><span class="level level-${c.evidence_level}" title="Oxford CEBM level">level ${c.evidence_level}</span>
+    <span class="design">${esc(c.study_design)}</span> · <span class="doc">${esc(c.doc_id)}</span>${c.sample_size ? ` · n=${c.sample_size}` : ""}</summary>
+    <blockquote>${esc(c.quote)}</blockquote></details>`;
+}
+
+function renderChain(chain) {
+  const claims = chain.claims.map((claim) => {
+    const sup = claim.citations.filter((c) => c.stance !== "contradicts");
+    const con = claim.citations.filter((c) => c.stance === "contradicts");
+    return `<div class="claim"><h4>${esc(claim.text)}</h4><div class="sides">
+      <div class="side supports"><h5>Supporting (${sup.length})</h5>${sup.map(citationHtml).join("") || "<p>none</p>"}</div>
+      <div class="side contradicts"><h5>Contradicting (${con.length})</h5>${con.map(citationHtml).join("") || "<p>none</p>"}</div>
+    </div></div>`;
+  }).join("");
+  $("ask-chain").innerHTML = `<p class="decision decision-${esc(chain.decision)}" data-testid="decision">${esc(chain.decision)}</p>
+    <p>${esc(chain.summary)}</p>${claims || "<p>No claim survived verification.</p>"}
+    ${(chain.notes || []).length ? `<p class="notes">${chain.notes.map(esc).join("<br>")}</p>` : ""}`;
+}
+
+$("ask-run").addEventListener("click", async () => {
+  try {
+    const question = $("ask-question").value.trim();
+    if (!question) throw new Error("type a question");
+    const contexts = $("ask-contexts").value.split(/\n\s*\n/).map((c) => c.trim()).filter(Boolean);
+    const job = await api("POST", "/evidence/ask", contexts.length ? {question, contexts} : {question});
+    const result = await followJob(job.id, "ask-status");
+    renderChain(result.chain);
+  } catch (error) { setStatus("ask-status", error.message, true); }
+});
+
+async function download(job, format) {
+  const data = await api("GET", `/jobs/${job}/result?format=${format}`);
+  const blob = new Blob([format === "csv" ? data : JSON.stringify(data, null, 2)], {type: format === "csv" ? "text/csv" : "application/json"});
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = `${job}.${format}`;
+  link.click();
+}
+
+async function loadJobs() {
+  try {
+    const {jobs} = await api("GET", "/jobs?limit=100");
+    const rows = jobs.map((j) => `<tr data-job="${esc(j.id)}"><td>${esc(j.id.slice(0, 8))}</td><td>${esc(j.kind)}</td>
+      <td class="st-${esc(j.status)}">${esc(j.status)}</td><td>${Math.round(j.progress * 100)}%</td>
+      <td>${new Date(j.created_at * 1000).toLocaleString()}</td><td>${esc(j.error || j.message)}</td><td>
+      ${j.status === "succeeded" ? `<button data-dl="json">JSON</button>${j.kind.startsWith("affinity") ? '<button data-dl="csv">CSV</button>' : ""}` : ""}
+      ${["queued", "running"].includes(j.status) ? '<button data-cancel="1">Cancel</button>' : ""}</td></tr>`).join("");
+    $("jobs-table").innerHTML = `<table class="results"><thead><tr><th>id</th><th>kind</th><th>status</th><th>progress</th><th>created</th><th>message</th><th></th></tr></thead><tbody>${rows}</tbody></table>`;
+    $("jobs-table").querySelectorAll("button").forEach((b) => b.addEventListener("click", async () => {
+      const job = b.closest("tr").dataset.job;
+      if (b.dataset.cancel) { await api("POST", `/jobs/${job}/cancel`); loadJobs(); } else { download(job, b.dataset.dl); }
+    }));
+  } catch (error) { $("jobs-table").textContent = error.message; }
+}
+$("jobs-refresh").addEventListener("click", loadJobs);
+
+document.querySelectorAll(".tab").forEach((tab) => tab.addEventListener("click", () => {
+  document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t === tab));
+  document.querySelectorAll(".panel").forEach((p) => p.classList.toggle("hidden", p.id !== `tab-${tab.dataset.tab}`));
+  if (tab.dataset.tab === "jobs") loadJobs();
+}));
+
+(async () => {
+  try {
+    const health = await api("GET", "/health");
+    $("health").textContent = `service ${health.version} · queue ${health.queue} · ${health.evidence_documents} evidence documents`;
+    const {models} = await api("GET", "/models");
+    document.querySelectorAll(".model-select").forEach((select) => {
+      select.innerHTML = models.map((m) => `<option value="${esc(m.name)}"${m.name === "davis-lite" ? " selected" : ""}>${esc(m.name)} (${esc(m.target)})</option>`).join("");
+    });
+  } catch (error) { $("health").textContent = `service unreachable: ${error.message}`; }
+})();
