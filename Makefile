@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# the PubMedQA abstracts beside the checkout become the service's evidence corpus, when present
+CORPUS ?= $(firstword $(wildcard $(BIOMEDFM_DATA)/pubmedqa/pqal_trainval.json ../shared/data/pubmedqa/pqal_trainval.json))
+
 run: $(STAMP)
-	$(BIN)/biomedfm affinity demo
+	$(BIN)/biomedfm serve --host 127.0.0.1 --port 8000 $(if $(CORPUS),--corpus $(CORPUS))
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

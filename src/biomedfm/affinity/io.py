@@ -69,11 +69,17 @@ def check_device(device: str | torch.device) -> torch.device:
     return resolved
 
 
+def read_model_config(name_or_path: str | Path) -> ModelConfig:
+    """A model's configuration (target, sizes, featurizers) without loading its weights."""
+    directory = resolve_model_dir(name_or_path)
+    return ModelConfig.model_validate(json.loads((directory / CONFIG_FILE).read_text()))
+
+
 def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> AffinityModel:
     """Load a model by shipped name or directory, in float32 on ``device``."""
     device = check_device(device)
     directory = resolve_model_dir(name_or_path)
-    config = ModelConfig.model_validate(json.loads((directory / CONFIG_FILE).read_text()))
+    config = read_model_config(directory)
     net = AffinityNet(config.net)
     state = {key: value.float() for key, value in load_file(str(directory / WEIGHTS_FILE)).items()}
     net.load_state_dict(state)

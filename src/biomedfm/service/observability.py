@@ -38,6 +38,18 @@ class Metrics:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
 
+def route_template(request: Request) -> str:
+    """The matched route with its prefixes, ids left as ``{job_id}`` (bounded metric labels)."""
+    route_path = getattr(request.scope.get("route"), "path", None)
+    if not isinstance(route_path, str):
+        return "unmatched"
+    concrete = route_path
+    for name, value in request.scope.get("path_params", {}).items():
+        concrete = concrete.replace("{" + name + "}", str(value))
+    full = str(request.scope.get("path", ""))
+    return full[: len(full) - len(concrete)] + route_path if full.endswith(concrete) else route_path
+
+
 def install(app: FastAPI, metrics: Metrics, max_body_bytes: int) -> None:
     """Body-size guard, access log line and metrics around every request."""
 
@@ -56,8 +68,7 @@ def install(app: FastAPI, metrics: Metrics, max_body_bytes: int) -> None:
         else:
             response = await call_next(request)
         seconds = time.perf_counter() - started
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
+        template = route_template(request)
         metrics.requests.labels(request.method, template, str(response.status_code)).inc()
         metrics.latency.labels(request.method, template).observe(seconds)
         access_log.info(

@@ -8,6 +8,7 @@ from typing import Annotated
 import pandas as pd
 from fastapi import APIRouter, File, Form, Header, HTTPException, Response, UploadFile
 
+from biomedfm.affinity.io import read_model_config
 from biomedfm.errors import ModelNotFoundError
 from biomedfm.service.deps import KeyDep, ServicesDep, spend_quota
 from biomedfm.service.jobs.runners import cached_model, predict_rows
@@ -31,7 +32,7 @@ IdempotencyKey = Annotated[
 
 def _check_model(name: str) -> None:
     try:
-        cached_model(name)
+        read_model_config(name)
     except ModelNotFoundError as error:
         raise HTTPException(
             422, [{"loc": ["body", "model"], "msg": str(error), "type": "value_error"}]

@@ -5,9 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from biomedfm import __version__
-from biomedfm.affinity.io import list_shipped_models
+from biomedfm.affinity.io import list_shipped_models, read_model_config
 from biomedfm.service.deps import ServicesDep
-from biomedfm.service.jobs.runners import cached_model
 from biomedfm.service.schemas import Health, ModelInfo, ModelList
 
 router = APIRouter(tags=["system"])
@@ -32,12 +31,12 @@ def models() -> ModelList:
     """The shipped affinity models."""
     infos = []
     for name in list_shipped_models():
-        model = cached_model(name)
+        config = read_model_config(name)
         infos.append(
             ModelInfo(
                 name=name,
-                target=model.target,
-                members=model.config.net.n_members,
+                target=config.target,
+                members=config.net.n_members,
                 lite=name.endswith("-lite"),
             )
         )

@@ -1,0 +1,126 @@
+"""The web UI in headless Chromium (Debian's chromium, driven by Playwright).
+
+Screenshots are kept under ``test-artifacts/e2e/`` for review.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.service.conftest import (  # noqa: F401  (fixtures used by name)
+    SEQUENCE,
+    admin_key,
+    home,
+    keys,
+    live_server,
+    user_key,
+    worker,
+)
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (.ci/run does)"),
+]
+
+
+@pytest.fixture
+def page(live_server: str) -> Iterator[Any]:  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(live_server)
+        yield page
+        browser.close()
+
+
+def test_predict_sort_ask_and_jobs_in_the_browser(
+    page: Any,
+    user_key: str,  # noqa: F811
+    worker: Callable[[], object],  # noqa: F811
+) -> None:
+    worker()
+    page.get_by_test_id("health").filter(has_text="queue sqlite").wait_for()
+    page.get_by_test_id("api-key").fill(user_key)
+    page.get_by_test_id("api-key").dispatch_event("change")
+
+    pairs = "\n".join(
+        ["id,smiles,sequence"]
+        + [
+            f"{name},{smiles},{SEQUENCE}"
+            for name, smiles in [
+                ("ethanol", "CCO"),
+                ("phenol", "c1ccccc1O"),
+                ("aspirin", "CC(=O)Oc1ccccc1C(=O)O"),
+                ("broken", "C1CC"),
+            ]
+        ]
+    )
+    page.get_by_test_id("predict-pairs").fill(pairs)
+    page.get_by_test_id("predict-run").click()
+    page.get_by_test_id("predict-status").filter(has_text="4 pair(s) scored").wait_for()
+    table = page.get_by_test_id("predict-table")
+    assert table.locator("tbody tr").count() == 4
+    assert page.get_by_test_id("predict-plot").locator("svg").count() == 2
+    assert "1 invalid" in page.get_by_test_id("predict-status").inner_text()
+    table.locator("th", has_text="pred_pkd").click()  # sort descending by prediction
+    values = [float(v) for v in table.locator("tbody tr td:nth-child(4)").all_inner_texts() if v]
+    assert values == sorted(values, reverse=True)
+    page.screenshot(path=str(ARTIFACTS / "predict.png"), full_page=True)
+
+    page.locator("nav .tab", has_text="Evidence").click()
+    page.get_by_test_id("ask-question").fill("Does drug Z reduce migraine frequency?")
+    page.locator("#tab-evidence details summary").click()
+    page.get_by_test_id("ask-contexts").fill(
+        "In a randomized controlled trial of 300 adults, drug Z significantly reduced monthly "
+        "migraine days compared with placebo (p < 0.01).\n\nA retrospective cohort of 120 "
+        "patients found no significant difference in migraine frequency with drug Z."
+    )
+    page.get_by_test_id("ask-run").click()
+    decision = page.get_by_test_id("decision")
+    decision.wait_for(timeout=90_000)
+    assert decision.inner_text() in {"yes", "no", "maybe"}
+    chain = page.get_by_test_id("ask-chain")
+    assert chain.locator(".side.supports").count() == 1
+    assert chain.locator(".side.contradicts").count() == 1
+    chain.locator("details.quote summary").first.click()
+    assert "drug Z" in chain.locator("details.quote blockquote").first.inner_text()
+    assert chain.locator(".level").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "evidence.png"), full_page=True)
+
+    page.locator("nav .tab", has_text="Jobs").click()
+    jobs = page.get_by_test_id("jobs-table")
+    jobs.locator("td", has_text="evidence-ask").wait_for()
+    assert jobs.locator("td.st-succeeded").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "jobs.png"), full_page=True)
+
+
+def test_bad_key_shows_a_clear_error(page: Any) -> None:
+    page.get_by_test_id("api-key").fill("bmf_wrong_key")
+    page.get_by_test_id("api-key").dispatch_event("change")
+    page.get_by_test_id("predict-pairs").fill(f"smiles,sequence\nCCO,{SEQUENCE}")
+    page.get_by_test_id("predict-run").click()
+    status = page.get_by_test_id("predict-status")
+    status.filter(has_text="401").wait_for()
+    assert "invalid or revoked API key" in status.inner_text()

@@ -1,0 +1,276 @@
+"""The REST API with the real app, real SQLite and (where jobs run) a real worker process."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from biomedfm.service.keys import KeyStore
+from tests.service.conftest import SEQUENCE, wait_for
+
+PAIRS = [
+    {"smiles": "CC(=O)Oc1ccccc1C(=O)O", "sequence": SEQUENCE, "id": "aspirin"},
+    {"smiles": "not-a-smiles", "sequence": SEQUENCE, "id": "bad"},
+]
+
+
+def h(key: str) -> dict[str, str]:
+    return {"X-API-Key": key}
+
+
+def test_health_models_and_openapi_need_no_key(api: TestClient) -> None:
+    health = api.get("/api/v1/health").json()
+    assert health["status"] == "ok"
+    assert health["queue"] == "sqlite"
+    assert health["database"] == "sqlite"
+    names = {m["name"] for m in api.get("/api/v1/models").json()["models"]}
+    assert {"davis", "davis-lite", "kiba", "kiba-lite"} <= names
+    spec = api.get("/api/v1/openapi.json").json()
+    assert "/api/v1/affinity/predict" in spec["paths"]
+    assert "/api/v1/evidence/ask" in spec["paths"]
+
+
+def test_predict_refuses_missing_wrong_and_revoked_keys(
+    api: TestClient, keys: KeyStore, user_key: str
+) -> None:
+    body = {"pairs": PAIRS[:1]}
+    assert api.post("/api/v1/affinity/predict", json=body).status_code == 401
+    forged = user_key[:-3] + "xyz"
+    assert api.post("/api/v1/affinity/predict", json=body, headers=h(forged)).status_code == 401
+    assert api.post("/api/v1/affinity/predict", json=body, headers=h(user_key)).status_code == 200
+    keys.revoke("lab1")
+    assert api.post("/api/v1/affinity/predict", json=body, headers=h(user_key)).status_code == 401
+
+
+def test_predict_scores_valid_rows_and_explains_bad_ones(api: TestClient, user_key: str) -> None:
+    response = api.post(
+        "/api/v1/affinity/predict",
+        json={"model": "davis-lite", "pairs": PAIRS},
+        headers=h(user_key),
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["target"] == "pkd"
+    assert body["n_invalid"] == 1
+    good, bad = body["rows"]
+    assert good["id"] == "aspirin"
+    assert 3.0 < good["pred_pkd"] < 11.0
+    assert good["unc_pkd"] > 0
+    assert good["error"] is None
+    assert bad["pred_pkd"] is None
+    assert "invalid SMILES" in bad["error"]
+
+
+def test_field_level_422_for_schema_and_configured_limits(
+    api: TestClient, user_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    response = api.post("/api/v1/affinity/predict", json={"pairs": []}, headers=h(user_key))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "pairs"]
+    response = api.post(
+        "/api/v1/affinity/predict",
+        json={"pairs": [{"smiles": "C" * 2000, "sequence": SEQUENCE}]},
+        headers=h(user_key),
+    )
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert detail[0]["loc"] == ["body", "pairs", 0, "smiles"]
+    assert "limit of 1000" in detail[0]["msg"]
+    response = api.post(
+        "/api/v1/affinity/predict",
+        json={"model": "no-such-model", "pairs": PAIRS[:1]},
+        headers=h(user_key),
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "model"]
+    too_many = {"pairs": PAIRS[:1] * 1001}
+    response = api.post("/api/v1/affinity/predict", json=too_many, headers=h(user_key))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "pairs"]
+
+
+def test_body_size_limit(api: TestClient, user_key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = json.dumps({"pairs": [{"smiles": "C", "sequence": "A" * 99_000}] * 600})
+    response = api.post(
+        "/api/v1/affinity/predict",
+        content=big,
+        headers={**h(user_key), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+
+
+def test_daily_quota_and_rate_limit(
+    home: Path, keys: KeyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from biomedfm.config import get_settings
+    from biomedfm.service.app import create_app
+
+    monkeypatch.setenv("BIOMEDFM_SERVICE__RATE_PER_MINUTE", "3")
+    get_settings.cache_clear()
+    limited = keys.create("small", quota_per_day=1)
+    with TestClient(create_app(get_settings())) as api:
+        body = {"pairs": PAIRS[:1]}
+        assert (
+            api.post("/api/v1/affinity/predict", json=body, headers=h(limited)).status_code == 200
+        )
+        second = api.post("/api/v1/affinity/predict", json=body, headers=h(limited))
+        assert second.status_code == 429
+        assert "daily quota" in second.json()["detail"]
+        third = api.get("/api/v1/jobs", headers=h(limited))
+        assert third.status_code == 200
+        fourth = api.get("/api/v1/jobs", headers=h(limited))
+        assert fourth.status_code == 429
+        assert "rate limit" in fourth.json()["detail"]
+
+
+def _submit_predict_job(api: TestClient, key: str, **headers: str) -> Any:
+    response = api.post(
+        "/api/v1/affinity/jobs",
+        json={"model": "davis-lite", "pairs": PAIRS},
+        headers={**h(key), **headers},
+    )
+    assert response.status_code in (200, 202)
+    return response
+
+
+@pytest.mark.slow
+def test_prediction_job_runs_on_a_worker_and_is_private_to_its_key(
+    api: TestClient, user_key: str, admin_key: str, keys: KeyStore, worker: Callable[[], object]
+) -> None:
+    worker()
+    job = _submit_predict_job(api, user_key).json()
+    assert job["status"] == "queued"
+    final = wait_for(api, user_key, job["id"])
+    assert final["status"] == "succeeded", final
+    csv = api.get(f"/api/v1/jobs/{job['id']}/result?format=csv", headers=h(user_key)).text
+    header, first, second = csv.strip().splitlines()
+    assert header.split(",") == ["smiles", "sequence", "id", "pred_pkd", "unc_pkd", "error"]
+    assert first.split(",")[2] == "aspirin"
+    assert "invalid SMILES" in second
+    other = keys.create("lab2")
+    assert api.get(f"/api/v1/jobs/{job['id']}", headers=h(other)).status_code == 404
+    assert api.get("/api/v1/jobs", headers=h(other)).json()["jobs"] == []
+    assert api.get(f"/api/v1/jobs/{job['id']}", headers=h(admin_key)).status_code == 200
+    admin_view = api.get("/api/v1/jobs", headers=h(admin_key)).json()["jobs"]
+    assert [j["id"] for j in admin_view] == [job["id"]]
+
+
+def test_idempotency_key_makes_one_job(api: TestClient, user_key: str) -> None:
+    first = _submit_predict_job(api, user_key, **{"Idempotency-Key": "run-42"})
+    second = _submit_predict_job(api, user_key, **{"Idempotency-Key": "run-42"})
+    third = _submit_predict_job(api, user_key, **{"Idempotency-Key": "run-43"})
+    assert first.status_code == 202
+    assert second.status_code == 200
+    assert second.json()["id"] == first.json()["id"]
+    assert third.json()["id"] != first.json()["id"]
+    assert len(api.get("/api/v1/jobs", headers=h(user_key)).json()["jobs"]) == 2
+
+
+def test_cancel_a_queued_job_and_result_of_unfinished_job(api: TestClient, user_key: str) -> None:
+    job = _submit_predict_job(api, user_key).json()
+    pending = api.get(f"/api/v1/jobs/{job['id']}/result", headers=h(user_key))
+    assert pending.status_code == 409
+    cancelled = api.post(f"/api/v1/jobs/{job['id']}/cancel", headers=h(user_key)).json()
+    assert cancelled["status"] == "cancelled"
+
+
+def test_jobs_and_results_survive_a_server_restart(
+    home: Path, user_key: str, worker: Callable[[], object]
+) -> None:
+    from biomedfm.config import get_settings
+    from biomedfm.service.app import create_app
+
+    with TestClient(create_app(get_settings())) as api:
+        job = _submit_predict_job(api, user_key).json()
+    worker()  # runs while no server is up
+    with TestClient(create_app(get_settings())) as api:
+        final = wait_for(api, user_key, job["id"])
+        assert final["status"] == "succeeded"
+        result = api.get(f"/api/v1/jobs/{job['id']}/result", headers=h(user_key)).json()
+        assert result["rows"][0]["id"] == "aspirin"
+
+
+def test_upload_csv_and_bad_uploads(api: TestClient, user_key: str) -> None:
+    good = f"id,smiles,sequence\na,CCO,{SEQUENCE}\n".encode()
+    response = api.post(
+        "/api/v1/affinity/upload",
+        files={"file": ("pairs.csv", good, "text/csv")},
+        data={"model": "davis-lite"},
+        headers=h(user_key),
+    )
+    assert response.status_code == 202
+    assert response.json()["kind"] == "affinity-predict"
+    missing = b"smiles,protein\nCCO,AAAA\n"
+    response = api.post(
+        "/api/v1/affinity/upload",
+        files={"file": ("pairs.csv", missing, "text/csv")},
+        headers=h(user_key),
+    )
+    assert response.status_code == 422
+    assert "lacks column(s) sequence" in response.json()["detail"][0]["msg"]
+
+
+def test_ask_validates_molecule_pairs_and_ingest_needs_admin(
+    api: TestClient, user_key: str
+) -> None:
+    response = api.post(
+        "/api/v1/evidence/ask",
+        json={"question": "Does X help?", "smiles": "CCO"},
+        headers=h(user_key),
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "sequence"]
+    response = api.post("/api/v1/evidence/ingest", json={"path": "/x"}, headers=h(user_key))
+    assert response.status_code == 403
+
+
+@pytest.mark.slow
+def test_evidence_job_streams_progress_and_returns_a_verified_chain(
+    api: TestClient, user_key: str, worker: Callable[[], object]
+) -> None:
+    worker()
+    body = {
+        "question": "Does drug A reduce blood pressure?",
+        "contexts": [
+            "In a randomized controlled trial of 240 adults, drug A significantly reduced "
+            "systolic blood pressure compared with placebo (p < 0.001)."
+        ],
+    }
+    job = api.post("/api/v1/evidence/ask", json=body, headers=h(user_key)).json()
+    events = []
+    with api.stream("GET", f"/api/v1/jobs/{job['id']}/events", headers=h(user_key)) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                events.append(json.loads(line[6:]))
+    assert events[-1]["status"] == "succeeded"
+    assert len(events) >= 2
+    result = api.get(f"/api/v1/jobs/{job['id']}/result", headers=h(user_key)).json()
+    chain = result["chain"]
+    assert chain["decision"] == "yes"
+    quote = chain["claims"][0]["citations"][0]["quote"]
+    assert quote in body["contexts"][0]
+    assert result["trace"][0]["agent"] == "planner"
+    csv = api.get(f"/api/v1/jobs/{job['id']}/result?format=csv", headers=h(user_key))
+    assert csv.status_code == 422
+
+
+def test_metrics_and_access_log_without_bodies(
+    api: TestClient, user_key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret_question = "Unpublished question about compound ZX-99?"
+    with caplog.at_level(logging.INFO, logger="biomedfm.service.access"):
+        api.post("/api/v1/evidence/ask", json={"question": secret_question}, headers=h(user_key))
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name.endswith("access")]
+    assert lines[-1]["route"] == "/api/v1/evidence/ask"
+    assert lines[-1]["key"] == "lab1"
+    assert "ZX-99" not in caplog.text
+    metrics = api.get("/metrics").text
+    assert 'biomedfm_requests_total{method="POST",route="/api/v1/evidence/ask",status="202"}' in (
+        metrics
+    )
