@@ -47,6 +47,15 @@ class ServiceSettings(BaseModel):
     rate_per_minute: int = Field(
         default=6000, ge=1, description="Requests per minute per API key, per server process."
     )
+    request_threads: int = Field(
+        default=1,
+        ge=0,
+        description="PyTorch threads in the server process: concurrency comes from batching "
+        "many requests, not from splitting one; 0 keeps PyTorch's default. Workers use all.",
+    )
+    http_workers: int = Field(
+        default=1, ge=1, description="Server processes answering HTTP (uvicorn workers)."
+    )
     job_lease_s: float = Field(
         default=30.0,
         gt=0,

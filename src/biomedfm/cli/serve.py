@@ -34,6 +34,11 @@ def serve(
     corpus: Path | None = typer.Option(
         None, help="Evidence corpus to index at first start (when the index is empty)."
     ),
+    http_workers: int | None = typer.Option(
+        None,
+        min=1,
+        help="Server processes answering HTTP (default BIOMEDFM_SERVICE__HTTP_WORKERS or 1).",
+    ),
 ) -> None:
     """Run the REST API and web UI; a local admin key is printed at first start."""
     import uvicorn
@@ -69,8 +74,19 @@ def serve(
         for _ in range(workers)
     ]
     console.print(f"serving on http://{host}:{port} with {workers} worker process(es)")
+    processes = http_workers or settings.service.http_workers
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        if processes == 1:
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        else:  # each process builds its own app from the environment
+            uvicorn.run(
+                "biomedfm.service.app:create_app",
+                factory=True,
+                workers=processes,
+                host=host,
+                port=port,
+                log_level="warning",
+            )
     finally:
         for child in children:
             child.terminate()

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import torch
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -15,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from biomedfm import __version__
 from biomedfm.config import Settings, get_settings
 from biomedfm.errors import BiomedfmError
+from biomedfm.service.batching import PredictionBatcher
 from biomedfm.service.deps import Services
 from biomedfm.service.jobs.queue import JobQueue, open_queue
 from biomedfm.service.keys import KeyStore
@@ -43,11 +45,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         queue = open_queue(settings)
         app.state.services = Services(settings, KeyStore(queue.store.engine), queue)
+        app.state.batcher = PredictionBatcher()
+        if settings.service.request_threads:
+            torch.set_num_threads(settings.service.request_threads)
         reaper = asyncio.create_task(_recover_forever(queue, settings.service.reaper_interval_s))
         try:
             yield
         finally:
             reaper.cancel()
+            app.state.batcher.close()
+            app.state.services.keys.flush()
             queue.store.engine.dispose()
 
     app = FastAPI(

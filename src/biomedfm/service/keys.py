@@ -2,6 +2,12 @@
 
 A key reads ``bmf_<id>_<secret>``: the id finds the row, the secret is what is hashed. Daily
 quotas count the calls that do work (predictions, job submissions).
+
+Two things keep the database off the hot path of a busy server: a checked key is remembered for
+``CHECK_TTL_S`` (a revocation made elsewhere takes effect within that time; in this process at
+once), and the use of keys *without* a quota is counted in memory and written at most once per
+``FLUSH_S`` (it is only reported, never enforced). Keys with a quota are counted in the database
+on every call, so the cap holds across processes.
 """
 
 from __future__ import annotations
@@ -9,9 +15,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -40,11 +48,22 @@ def _today() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d")
 
 
+CHECK_TTL_S = 2.0
+FLUSH_S = 1.0
+
+
 class KeyStore:
     """Creates, lists, revokes and checks API keys; counts daily usage against quotas."""
 
+    # shared by every store in the process, so a revocation here is seen at once everywhere
+    _checked: ClassVar[dict[str, tuple[float, ApiKey | None]]] = {}
+    _checked_lock: ClassVar[threading.Lock] = threading.Lock()
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._pending: dict[tuple[str, str], int] = {}
+        self._flushed_at = time.monotonic()
+        self._lock = threading.Lock()
 
     def create(self, name: str, *, admin: bool = False, quota_per_day: int | None = None) -> str:
         """A new key's full text (shown once; only its salted hash is stored).
@@ -95,6 +114,8 @@ class KeyStore:
             if row is None:
                 raise InputError(f"no key named {name_or_id!r}: see 'biomedfm keys list'")
             connection.execute(update(api_keys).where(api_keys.c.id == row.id).values(revoked=True))
+        with self._checked_lock:
+            self._checked.clear()
         return _to_key({**row._mapping, "revoked": True})
 
     def has_admin(self) -> bool:
@@ -106,6 +127,18 @@ class KeyStore:
 
     def check(self, text: str) -> ApiKey | None:
         """The key ``text`` names, if it exists, matches and is not revoked."""
+        now = time.monotonic()
+        cached = self._checked.get(text)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        key = self._check(text)
+        with self._checked_lock:
+            if len(self._checked) > 10_000:  # many bad keys: forget, do not grow without bound
+                self._checked.clear()
+            self._checked[text] = (now + CHECK_TTL_S, key)
+        return key
+
+    def _check(self, text: str) -> ApiKey | None:
         parts = text.split("_", 2)
         if len(parts) != 3 or parts[0] != "bmf":
             return None
@@ -119,12 +152,44 @@ class KeyStore:
 
     def spend(self, key: ApiKey, calls: int = 1) -> bool:
         """Count ``calls`` against today's quota; False (nothing counted) when it would overflow."""
+        if key.quota_per_day is None:
+            with self._lock:
+                slot = (key.id, _today())
+                self._pending[slot] = self._pending.get(slot, 0) + calls
+                due = time.monotonic() - self._flushed_at >= FLUSH_S
+            if due:
+                self.flush()
+            return True
         for _ in range(3):  # two first calls of the day may race to insert the row
             try:
                 return self._spend(key, calls)
             except IntegrityError:
                 continue
         return self._spend(key, calls)
+
+    def flush(self) -> None:
+        """Write the in-memory use of uncapped keys to the database."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            self._flushed_at = time.monotonic()
+        for (key_id, day), calls in pending.items():
+            for attempt in range(3):
+                try:
+                    self._add_usage(key_id, day, calls)
+                    break
+                except IntegrityError:
+                    if attempt == 2:
+                        raise
+
+    def _add_usage(self, key_id: str, day: str, calls: int) -> None:
+        with self.engine.begin() as connection:
+            changed = connection.execute(
+                update(usage)
+                .where(usage.c.key_id == key_id, usage.c.day == day)
+                .values(count=usage.c.count + calls)
+            ).rowcount
+            if not changed:
+                connection.execute(insert(usage).values(key_id=key_id, day=day, count=calls))
 
     def _spend(self, key: ApiKey, calls: int) -> bool:
         day = _today()
@@ -145,6 +210,7 @@ class KeyStore:
         return True
 
     def used_today(self, key: ApiKey) -> int:
+        self.flush()
         with self.engine.connect() as connection:
             used = connection.execute(
                 select(usage.c.count).where(usage.c.key_id == key.id, usage.c.day == _today())

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+from functools import lru_cache
 from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, File, Form, Header, HTTPException, Response, UploadFile
+from fastapi import APIRouter, File, Form, Header, HTTPException, Request, Response, UploadFile
 
 from biomedfm.affinity.io import read_model_config
+from biomedfm.affinity.model import ModelConfig
 from biomedfm.errors import ModelNotFoundError
+from biomedfm.service.batching import PredictionBatcher
 from biomedfm.service.deps import KeyDep, ServicesDep, spend_quota
-from biomedfm.service.jobs.runners import cached_model, predict_rows
 from biomedfm.service.limits import LimitChecker, check_molecules
 from biomedfm.service.routes.submit import submit_job
 from biomedfm.service.schemas import (
@@ -30,9 +33,15 @@ IdempotencyKey = Annotated[
 ]
 
 
+@lru_cache(maxsize=64)
+def _model_config(name: str) -> ModelConfig:
+    """Configs of the models asked for so far (only found ones are cached)."""
+    return read_model_config(name)
+
+
 def _check_model(name: str) -> None:
     try:
-        read_model_config(name)
+        _model_config(name)
     except ModelNotFoundError as error:
         raise HTTPException(
             422, [{"loc": ["body", "model"], "msg": str(error), "type": "value_error"}]
@@ -47,16 +56,18 @@ def _check_pairs(services: ServicesDep, pairs: list[Pair], limit: int) -> None:
 
 
 @router.post("/predict")
-def predict(body: PredictRequest, services: ServicesDep, key: KeyDep) -> PredictResponse:
+async def predict(
+    body: PredictRequest, request: Request, services: ServicesDep, key: KeyDep
+) -> PredictResponse:
     """Score up to ``max_pairs`` pairs now; invalid rows carry an ``error`` and are not scored."""
     _check_pairs(services, body.pairs, services.settings.service.max_pairs)
     _check_model(body.model)
-    spend_quota(services, key)
-    model = cached_model(body.model)
-    rows = predict_rows(model, [p.model_dump(exclude_none=True) for p in body.pairs])
+    await asyncio.to_thread(spend_quota, services, key)
+    batcher: PredictionBatcher = request.app.state.batcher
+    rows = await batcher.predict(body.model, [p.model_dump(exclude_none=True) for p in body.pairs])
     return PredictResponse(
         model=body.model,
-        target=model.target,
+        target=_model_config(body.model).target,
         rows=rows,
         n_invalid=sum(bool(r["error"]) for r in rows),
     )
