@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--model", default="davis-lite")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--http-workers", type=int, default=1)
+    parser.add_argument("--http-workers", type=int, default=2)
     parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
     if shutil.which("wrk") is None:

@@ -54,7 +54,10 @@ class ServiceSettings(BaseModel):
         "many requests, not from splitting one; 0 keeps PyTorch's default. Workers use all.",
     )
     http_workers: int = Field(
-        default=1, ge=1, description="Server processes answering HTTP (uvicorn workers)."
+        default=2,
+        ge=1,
+        description="Server processes answering HTTP (uvicorn workers); each batches its own "
+        "predictions, so one per core serves the most requests.",
     )
     job_lease_s: float = Field(
         default=30.0,

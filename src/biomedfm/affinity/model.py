@@ -7,6 +7,8 @@ compound's encoding for every target.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +64,9 @@ class AffinityModel:
     def __init__(self, config: ModelConfig, net: AffinityNet) -> None:
         self.config = config
         self.net = net.eval()
+        self._protein_cache: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self._protein_cache_size = 0
+        self._protein_cache_lock = threading.Lock()
         self.drug_featurizer = make_featurizer("drug", config.drug_featurizer)
         self.protein_featurizer = make_featurizer("protein", config.protein_featurizer)
 
@@ -89,6 +94,34 @@ class AffinityModel:
         return np.asarray(
             self.protein_featurizer.featurize([validate_sequence(s) for s in sequences])
         )
+
+    def cache_proteins(self, size: int) -> None:
+        """Keep the embeddings of the last ``size`` distinct sequences (0: off, the default).
+
+        For serving: targets repeat across requests, so their featurization and encoding are
+        paid once. Off during training, where the weights change under the cache.
+        """
+        with self._protein_cache_lock:
+            self._protein_cache_size = size
+            self._protein_cache.clear()
+
+    def protein_embeddings(self, sequences: Sequence[str]) -> torch.Tensor:
+        """Distinct valid sequences (n,) → embeddings (M, n, embed_dim), through the cache."""
+        if not self._protein_cache_size:
+            return self.encode_proteins(self.featurize_proteins(sequences))
+        with self._protein_cache_lock:
+            cache = self._protein_cache
+            missing = [s for s in sequences if s not in cache]
+            if missing:
+                fresh = self.encode_proteins(self.featurize_proteins(missing))
+                for i, sequence in enumerate(missing):
+                    cache[sequence] = fresh[:, i]
+            for sequence in sequences:
+                cache.move_to_end(sequence)
+            embedding = torch.stack([cache[s] for s in sequences], dim=1)
+            while len(cache) > self._protein_cache_size:
+                cache.popitem(last=False)
+        return embedding
 
     @torch.inference_mode()
     def encode_drugs(self, features: np.ndarray, batch_size: int = 8192) -> torch.Tensor:
@@ -169,7 +202,7 @@ class AffinityModel:
             np.asarray(sequences, dtype=object), return_inverse=True
         )
         drug_embedding = self.encode_drugs(self.featurize_drugs(list(drug_keys), mols))
-        protein_embedding = self.encode_proteins(self.featurize_proteins(list(protein_keys)))
+        protein_embedding = self.protein_embeddings(list(protein_keys))
         return drug_embedding, protein_embedding, drug_index, protein_index
 
     def predict(

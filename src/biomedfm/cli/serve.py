@@ -37,7 +37,7 @@ def serve(
     http_workers: int | None = typer.Option(
         None,
         min=1,
-        help="Server processes answering HTTP (default BIOMEDFM_SERVICE__HTTP_WORKERS or 1).",
+        help="Server processes answering HTTP (default BIOMEDFM_SERVICE__HTTP_WORKERS or 2).",
     ),
 ) -> None:
     """Run the REST API and web UI; a local admin key is printed at first start."""

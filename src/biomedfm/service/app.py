@@ -20,7 +20,7 @@ from biomedfm.service.batching import PredictionBatcher
 from biomedfm.service.deps import Services
 from biomedfm.service.jobs.queue import JobQueue, open_queue
 from biomedfm.service.keys import KeyStore
-from biomedfm.service.observability import Metrics, install
+from biomedfm.service.observability import Metrics, ObserveMiddleware
 from biomedfm.service.routes import affinity, evidence, jobs, system
 
 WEB_DIR = Path(__file__).parent / "web"
@@ -70,7 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (system, affinity, evidence, jobs):
         api.include_router(module.router)
     app.include_router(api)
-    install(app, metrics, settings.service.max_upload_bytes)
+    app.add_middleware(
+        ObserveMiddleware, metrics=metrics, max_body_bytes=settings.service.max_upload_bytes
+    )
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus() -> Response:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("biomedfm.service.access")
 
@@ -38,49 +40,66 @@ class Metrics:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def route_template(request: Request) -> str:
+def route_template(scope: Scope) -> str:
     """The matched route with its prefixes, ids left as ``{job_id}`` (bounded metric labels)."""
-    route_path = getattr(request.scope.get("route"), "path", None)
+    route_path = getattr(scope.get("route"), "path", None)
     if not isinstance(route_path, str):
         return "unmatched"
     concrete = route_path
-    for name, value in request.scope.get("path_params", {}).items():
+    for name, value in scope.get("path_params", {}).items():
         concrete = concrete.replace("{" + name + "}", str(value))
-    full = str(request.scope.get("path", ""))
+    full = str(scope.get("path", ""))
     return full[: len(full) - len(concrete)] + route_path if full.endswith(concrete) else route_path
 
 
-def install(app: FastAPI, metrics: Metrics, max_body_bytes: int) -> None:
-    """Body-size guard, access log line and metrics around every request."""
+class ObserveMiddleware:
+    """Pure ASGI (no per-request task or body copy): size guard, access log line, metrics."""
 
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > max_body_bytes:
-            response: Response = Response(
-                json.dumps({"detail": f"request body over {max_body_bytes} bytes: split it"}),
-                status_code=413,
-                media_type="application/json",
+        status = 500
+        length = Headers(scope=scope).get("content-length", "")
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            if length.isdigit() and int(length) > self.max_body_bytes:
+                detail = {"detail": f"request body over {self.max_body_bytes} bytes: split it"}
+                await JSONResponse(detail, status_code=413)(scope, receive, send_and_record)
+            else:
+                await self.app(scope, receive, send_and_record)
+        finally:
+            self._record(scope, status, time.perf_counter() - started)
+
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        method = str(scope.get("method", ""))
+        template = route_template(scope)
+        self.metrics.requests.labels(method, template, str(status)).inc()
+        self.metrics.latency.labels(method, template).observe(seconds)
+        if access_log.isEnabledFor(logging.INFO):
+            state = scope.get("state", {})
+            client = scope.get("client")
+            access_log.info(
+                json.dumps(
+                    {
+                        "method": method,
+                        "route": template,
+                        "status": status,
+                        "ms": round(seconds * 1000, 2),
+                        "key": state.get("key_name"),
+                        "client": client[0] if client else None,
+                    }
+                )
             )
-        else:
-            response = await call_next(request)
-        seconds = time.perf_counter() - started
-        template = route_template(request)
-        metrics.requests.labels(request.method, template, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, template).observe(seconds)
-        access_log.info(
-            json.dumps(
-                {
-                    "method": request.method,
-                    "route": template,
-                    "status": response.status_code,
-                    "ms": round(seconds * 1000, 2),
-                    "key": getattr(request.state, "key_name", None),
-                    "client": request.client.host if request.client else None,
-                }
-            )
-        )
-        return response

@@ -39,7 +39,8 @@ class PredictResponse(BaseModel):
     model: str = Field(description="Model that made the predictions.")
     target: str = Field(description="Predicted quantity: rows hold pred_<target>, unc_<target>.")
     rows: list[dict[str, Any]] = Field(
-        description="Input fields + pred_<target>, unc_<target> (1 σ) and error (null if valid)."
+        description="One row per input pair, in order: its id and smiles (the sequence is not "
+        "echoed), pred_<target>, unc_<target> (1 σ) and error (null if valid)."
     )
     n_invalid: int = Field(description="Rows that could not be predicted (see their error).")
 

@@ -31,10 +31,16 @@ class JobContext:
 Runner = Callable[[dict[str, Any], JobContext], Any]
 
 
+PROTEIN_CACHE_SIZE = 1024
+"""Target embeddings kept per served model (targets repeat across requests)."""
+
+
 @lru_cache(maxsize=8)
 def _model(directory: str, mtime: float) -> AffinityModel:
     del mtime  # part of the cache key: a retrained run directory is loaded again
-    return load_model(directory)
+    model = load_model(directory)
+    model.cache_proteins(PROTEIN_CACHE_SIZE)
+    return model
 
 
 def cached_model(name: str) -> AffinityModel:

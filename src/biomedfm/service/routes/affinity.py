@@ -62,9 +62,15 @@ async def predict(
     """Score up to ``max_pairs`` pairs now; invalid rows carry an ``error`` and are not scored."""
     _check_pairs(services, body.pairs, services.settings.service.max_pairs)
     _check_model(body.model)
-    await asyncio.to_thread(spend_quota, services, key)
+    if key.quota_per_day is None:
+        spend_quota(services, key)  # counted in memory
+    else:
+        await asyncio.to_thread(spend_quota, services, key)  # a database transaction
     batcher: PredictionBatcher = request.app.state.batcher
-    rows = await batcher.predict(body.model, [p.model_dump(exclude_none=True) for p in body.pairs])
+    scored = await batcher.predict(
+        body.model, [p.model_dump(exclude_none=True) for p in body.pairs]
+    )
+    rows = [{k: v for k, v in row.items() if k != "sequence"} for row in scored]
     return PredictResponse(
         model=body.model,
         target=_model_config(body.model).target,
