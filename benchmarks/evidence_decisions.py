@@ -2,10 +2,12 @@
 
 (a) with context: each question answered from its own abstract (contexts, no conclusion);
 (b) retrieval only: every question answered from an index of all 500 abstracts.
-Also: share of quotes verbatim in their source (after the verifier: must be 1.0), share of
-answers with ≥ 1 citation, and latency per question. No tuning is done on these questions.
+Cross-fitted: the decision model answering a question was trained (C chosen by inner CV) on the
+other four folds only, so no question is answered by a model that saw it. `--rule` measures the
+rule-based quote balance instead (no trained model). Also: answers with ≥ 1 citation and
+latency per question.
 
-Usage: python benchmarks/evidence_decisions.py [--data-dir ../shared/data] [--limit N]
+Usage: python benchmarks/evidence_decisions.py [--data-dir ../shared/data] [--limit N] [--rule]
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from sklearn.model_selection import StratifiedKFold
+
 from biomedfm.config import resolve_data_dir
 from biomedfm.evidence.agents.team import EvidenceTeam
+from biomedfm.evidence.decision import DecisionModel
+from biomedfm.evidence.decision_train import featurize, fit, read_pubmedqa, select_c
 from biomedfm.evidence.ingest import read_corpus
 from biomedfm.evidence.retrieval.bm25 import build_indexes
 from biomedfm.evidence.store import EvidenceStore
@@ -56,21 +62,39 @@ def run(name: str, answer: object, questions: dict[str, dict[str, object]]) -> d
     }
 
 
+def cross_fitted_models(path: Path, rule: bool) -> tuple[dict[str, DecisionModel | None], str]:
+    """For each question, a decision model trained without it (or None for the rule)."""
+    records = json.loads(path.read_text())
+    ids = list(records)
+    if rule:
+        return dict.fromkeys(ids), "rule (quote balance)"
+    questions, sentences, labels = read_pubmedqa(path)
+    features = featurize(questions, sentences)
+    models: dict[str, DecisionModel | None] = {}
+    folds = StratifiedKFold(5, shuffle=True, random_state=0).split(features, labels)
+    for train, test in folds:
+        model = fit(features[train], labels[train], select_c(features[train], labels[train]))
+        models.update({ids[i]: model for i in test})
+    return models, "decision model, cross-fitted (5 folds)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--rule", action="store_true", help="Rule-based decisions, no model.")
     args = parser.parse_args()
     path = resolve_data_dir(args.data_dir) / "pubmedqa" / "pqal_trainval.json"
     questions = json.loads(path.read_text())
+    models, how = cross_fitted_models(path, args.rule)
     if args.limit:
         questions = dict(list(questions.items())[: args.limit])
     results = [
         run(
             "with context",
-            lambda pubid, e: EvidenceTeam.from_contexts(e["contexts"], pubid).answer(
-                e["question"], pubid
-            ),
+            lambda pubid, e: EvidenceTeam.from_contexts(
+                e["contexts"], pubid, decision_model=models[pubid]
+            ).answer(e["question"], pubid),
             questions,
         ),
     ]
@@ -80,9 +104,14 @@ def main() -> None:
         build_indexes(store, Path(tmp))
         store.close()
         team = EvidenceTeam.from_index(Path(tmp))
-        results.append(
-            run("retrieval only", lambda pubid, e: team.answer(e["question"], pubid), questions)
-        )
+
+        def answer(pubid: str, entry: dict[str, object]) -> object:
+            team.decision_model = models[pubid]
+            return team.answer(str(entry["question"]), pubid)
+
+        results.append(run("retrieval only", answer, questions))
+    for result in results:
+        result["decisions_by"] = how
     print(json.dumps(results, indent=2))
 
 

@@ -199,3 +199,29 @@ def answer(
                 err.print(f"  [yellow]line {number}[/yellow]: {reason}")
                 out.write(json.dumps({"line": number, "error": reason}) + "\n")
     err.print(f"answered {done} question(s), {failed} bad line(s) → {output}")
+
+
+@app.command("train-decision")
+def train_decision(
+    output: Path = typer.Option(..., "--output", "-o", help="Model directory to write."),
+    data_dir: Path | None = typer.Option(
+        None, help="Benchmark data folder (or BIOMEDFM_DATA) holding pubmedqa/."
+    ),
+    input: Path | None = typer.Option(
+        None, "--input", "-i", help="A PubMedQA-style JSON file instead of the benchmark's."
+    ),
+    repeats: int = typer.Option(3, min=1, help="Repeats of the nested 5-fold CV."),
+) -> None:
+    """Train the yes/no/maybe decision model; print its nested cross-validated accuracy."""
+    from biomedfm.config import resolve_data_dir
+    from biomedfm.evidence.decision_train import train_decision_model
+
+    try:
+        path = input or resolve_data_dir(data_dir) / "pubmedqa" / "pqal_trainval.json"
+        if not path.is_file():
+            raise BiomedfmError(f"{path}: no such file; give --input or --data-dir")
+        report = train_decision_model(path, output, repeats=repeats)
+    except BiomedfmError as error:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=2) from None
+    typer.echo(json.dumps(report, indent=2))

@@ -3,11 +3,13 @@
 planner → retriever (hybrid search, then the most relevant sentences of the best documents)
 → appraiser (design and evidence level per source) → synthesizer (extractive: the question's
 proposition becomes the claim; quotes whose wording reports an effect support it, quotes that
-report no effect contradict it; the decision is their evidence-level-weighted balance)
+report no effect contradict it; the decision comes from the trained decision model over the best
+source's sentences — :mod:`biomedfm.evidence.decision` — or, without it, from the quotes'
+evidence-level-weighted balance)
 → verifier (quotes must be verbatim; unsupported claims go; nothing left → ``insufficient``).
 
-The synthesizer is deliberately simple and transparent; a trained decision model and LLM
-synthesis plug in behind the same chain (see the issue's notes).
+With an LLM configured, the LLM reads the verified quotes and gives the decision and summary
+instead (it cannot add quotes).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -24,6 +27,7 @@ from biomedfm.evidence.agents.trace import Trace
 from biomedfm.evidence.appraisal import Appraisal, appraise
 from biomedfm.evidence.bio import affinity_claim
 from biomedfm.evidence.chain import Citation, Claim, Decision, EvidenceChain, Stance
+from biomedfm.evidence.decision import DecisionModel, decision_features, shipped_decision_model
 from biomedfm.evidence.ingest import Document
 from biomedfm.evidence.llm.base import LLM
 from biomedfm.evidence.retrieval.dense import embed
@@ -72,6 +76,15 @@ class _Quote:
     appraisal: Appraisal
 
 
+@dataclass
+class _Evidence:
+    """What the decision model reads: the best document's sentences, in order, embedded."""
+
+    sentences: list[str]
+    vectors: np.ndarray  # (n, 384)
+    question_vector: np.ndarray  # (384,)
+
+
 class EvidenceTeam:
     """Answers questions over one corpus (an index directory, or contexts given inline)."""
 
@@ -84,8 +97,12 @@ class EvidenceTeam:
         quotes_per_document: int = 3,
         min_relevance: float = 0.3,
         llm: LLM | None = None,
+        decision_model: DecisionModel | Literal["shipped"] | None = "shipped",
     ) -> None:
         self.llm = llm
+        self.decision_model = (
+            shipped_decision_model() if decision_model == "shipped" else decision_model
+        )
         self.store = store
         self.retriever = retriever
         self.top_documents = top_documents
@@ -93,19 +110,31 @@ class EvidenceTeam:
         self.min_relevance = min_relevance
 
     @classmethod
-    def from_index(cls, index_dir: Path, llm: LLM | None = None) -> EvidenceTeam:
+    def from_index(
+        cls,
+        index_dir: Path,
+        llm: LLM | None = None,
+        decision_model: DecisionModel | Literal["shipped"] | None = "shipped",
+    ) -> EvidenceTeam:
         return cls(
-            EvidenceStore(index_dir / "corpus.sqlite"), HybridRetriever.load(index_dir), llm=llm
+            EvidenceStore(index_dir / "corpus.sqlite"),
+            HybridRetriever.load(index_dir),
+            llm=llm,
+            decision_model=decision_model,
         )
 
     @classmethod
     def from_contexts(
-        cls, contexts: list[str], doc_id: str = "context", llm: LLM | None = None
+        cls,
+        contexts: list[str],
+        doc_id: str = "context",
+        llm: LLM | None = None,
+        decision_model: DecisionModel | Literal["shipped"] | None = "shipped",
     ) -> EvidenceTeam:
         """A one-document corpus made of the given context passages (PubMedQA setting a)."""
         store = EvidenceStore.in_memory()
         store.add([Document(doc_id, " ".join(c.strip() for c in contexts))])
-        return cls(store, retriever=None, top_documents=1, llm=llm)
+        return cls(store, retriever=None, top_documents=1, llm=llm, decision_model=decision_model)
 
     def answer(
         self,
@@ -128,7 +157,7 @@ class EvidenceTeam:
             notes.append(f"{len(the_plan.sub_questions)} sub-question(s)")
             notes.append(f"PICO {the_plan.pico.model_dump(exclude_none=True)}")
         with trace.step("retriever") as notes:
-            quotes = self._retrieve(the_plan)
+            quotes, evidence = self._retrieve(the_plan)
             notes.append(
                 f"{len(quotes)} relevant sentence(s) from "
                 f"{len({q.sentence.doc_id for q in quotes})} document(s)"
@@ -144,7 +173,7 @@ class EvidenceTeam:
                 )
             )
         with trace.step("synthesizer") as notes:
-            chain = self._synthesize(the_plan, quotes, question_id)
+            chain = self._synthesize(the_plan, quotes, question_id, evidence)
             notes.append(f"decision {chain.decision.value}")
         if self.llm is not None and chain.claims:
             with trace.step(f"synthesizer (LLM {self.llm.name})") as notes:
@@ -174,14 +203,14 @@ class EvidenceTeam:
                 notes.append(f"{len(claims)} computational prediction(s) by {affinity_model}")
         return chain, trace
 
-    def _retrieve(self, the_plan: Plan) -> list[_Quote]:
+    def _retrieve(self, the_plan: Plan) -> tuple[list[_Quote], _Evidence | None]:
         if self.retriever is not None:
             doc_ids = [h.id for h in self.retriever.search(the_plan.query, self.top_documents)]
         else:
             doc_ids = [d.id for d in self.store.documents()][: self.top_documents]
         sentences = [s for doc_id in doc_ids for s in self.store.sentences(doc_id)]
         if not sentences:
-            return []
+            return [], None
         vectors = embed([the_plan.query] + [s.text for s in sentences])
         relevance = vectors[1:] @ vectors[0]
         appraisals = {}
@@ -211,9 +240,20 @@ class EvidenceTeam:
                 )
                 for i in sorted(chosen, key=lambda i: sentences[i].position)
             )
-        return quotes
+        if not quotes:
+            return [], None
+        best = [i for i, s in enumerate(sentences) if s.doc_id == quotes[0].sentence.doc_id]
+        best.sort(key=lambda i: sentences[i].position)
+        evidence = _Evidence([sentences[i].text for i in best], vectors[1:][best], vectors[0])
+        return quotes, evidence
 
-    def _synthesize(self, the_plan: Plan, quotes: list[_Quote], question_id: str) -> EvidenceChain:
+    def _synthesize(
+        self,
+        the_plan: Plan,
+        quotes: list[_Quote],
+        question_id: str,
+        evidence: _Evidence | None = None,
+    ) -> EvidenceChain:
         chain = EvidenceChain(
             id=question_id, question=the_plan.question, decision=Decision.INSUFFICIENT
         )
@@ -227,7 +267,19 @@ class EvidenceTeam:
         weights = np.array([6 - q.appraisal.evidence_level for q in quotes], dtype=float)
         balance = float(np.sum(weights * np.array([q.polarity for q in quotes])))
         polar = [q for q in quotes if q.polarity]
-        if balance > 0:
+        how = "quote balance"
+        if self.decision_model is not None and evidence is not None:
+            label, probability = self.decision_model.decide(
+                decision_features(
+                    the_plan.question,
+                    evidence.sentences,
+                    evidence.vectors,
+                    evidence.question_vector,
+                )
+            )
+            decision = Decision(label)
+            how = f"decision model, p={probability:.2f}"
+        elif balance > 0:
             decision = Decision.YES
         elif balance < 0:
             decision = Decision.NO
@@ -256,7 +308,7 @@ class EvidenceTeam:
             f"{decision.value}: {supporting} quote(s) report an effect and "
             f"{len(citations) - supporting} report none, from "
             f"{len({c.doc_id for c in citations})} source(s); best evidence level "
-            f"{min(c.evidence_level for c in citations)}."
+            f"{min(c.evidence_level for c in citations)} ({how})."
         )
         return chain.model_copy(
             update={

@@ -1,0 +1,141 @@
+"""Training and nested cross-validation of the decision model on PubMedQA-style questions.
+
+The inner folds pick the regularisation strength; the outer folds only measure, so the reported
+accuracy was never used to choose anything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold
+
+from biomedfm.errors import InputError
+from biomedfm.evidence.decision import LABELS, DecisionModel, decision_features
+from biomedfm.evidence.retrieval.dense import embed
+from biomedfm.evidence.sentences import split_sentences
+
+C_GRID = (0.01, 0.03, 0.1, 0.3)
+
+
+def context_sentences(contexts: list[str]) -> list[str]:
+    """The sentences of a question's contexts, split as the evidence store splits them."""
+    text = " ".join(c.strip() for c in contexts)
+    return [text[start:end] for start, end in split_sentences(text)]
+
+
+def read_pubmedqa(path: Path) -> tuple[list[str], list[list[str]], np.ndarray]:
+    """Questions, their context sentences and labels from a PubMedQA JSON file.
+
+    Raises:
+        InputError: a record lacks ``question``, ``contexts`` or a yes/no/maybe decision.
+    """
+    records = json.loads(path.read_text())
+    questions, sentences, labels = [], [], []
+    for key, record in records.items():
+        decision = record.get("final_decision")
+        if not record.get("question") or not record.get("contexts") or decision not in LABELS:
+            raise InputError(
+                f"{path} record {key}: needs 'question', 'contexts' and 'final_decision' "
+                "(yes/no/maybe)"
+            )
+        questions.append(record["question"])
+        sentences.append(context_sentences(record["contexts"]))
+        labels.append(decision)
+    return questions, sentences, np.asarray(labels)
+
+
+def featurize(questions: list[str], sentences: list[list[str]]) -> np.ndarray:
+    """(n, n_features) for every question; embeds all texts in one pass."""
+    flat = [s for group in sentences for s in group]
+    vectors = embed(flat)
+    question_vectors = embed(questions)
+    rows, start = [], 0
+    for question, question_vector, group in zip(
+        questions, question_vectors, sentences, strict=True
+    ):
+        rows.append(
+            decision_features(question, group, vectors[start : start + len(group)], question_vector)
+        )
+        start += len(group)
+    return np.vstack(rows)
+
+
+def fit(features: np.ndarray, labels: np.ndarray, c: float) -> DecisionModel:
+    mean = features.mean(axis=0)
+    scale = features.std(axis=0)
+    scale[scale == 0] = 1.0
+    regression = LogisticRegression(C=c, max_iter=5000)
+    regression.fit((features - mean) / scale, labels)
+    order = [list(regression.classes_).index(label) for label in LABELS]
+    return DecisionModel(
+        coef=regression.coef_[order],
+        intercept=regression.intercept_[order],
+        mean=mean,
+        scale=scale,
+        metadata={"C": c, "n_train": len(labels)},
+    )
+
+
+def _cv_predictions(
+    features: np.ndarray, labels: np.ndarray, folds: int, seed: int, make: Callable[..., Any]
+) -> np.ndarray:
+    predicted = np.empty(len(labels), dtype=object)
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(
+        features, labels
+    ):
+        model = make(features[train], labels[train], seed)
+        predicted[test] = [LABELS[i] for i in model.probabilities(features[test]).argmax(axis=1)]
+    return predicted
+
+
+def select_c(features: np.ndarray, labels: np.ndarray, seed: int = 0) -> float:
+    """The grid value with the best inner-CV accuracy."""
+    scores = {
+        c: accuracy_score(
+            labels, _cv_predictions(features, labels, 5, seed, lambda x, y, _s, c=c: fit(x, y, c))
+        )
+        for c in C_GRID
+    }
+    return max(scores, key=lambda c: scores[c])
+
+
+def nested_cv(
+    features: np.ndarray, labels: np.ndarray, repeats: int = 3, folds: int = 5
+) -> dict[str, Any]:
+    """Accuracy and macro-F1 (mean ± sd over repeats) with C chosen inside each outer fold."""
+    accuracies, f1s = [], []
+    for seed in range(repeats):
+        predicted = _cv_predictions(
+            features, labels, folds, seed, lambda x, y, s: fit(x, y, select_c(x, y, s))
+        )
+        accuracies.append(accuracy_score(labels, predicted))
+        f1s.append(f1_score(labels, predicted, average="macro"))
+    majority = max(np.mean(labels == label) for label in LABELS)
+    return {
+        "accuracy": round(float(np.mean(accuracies)), 3),
+        "accuracy_sd": round(float(np.std(accuracies)), 3),
+        "macro_f1": round(float(np.mean(f1s)), 3),
+        "macro_f1_sd": round(float(np.std(f1s)), 3),
+        "majority_accuracy": round(float(majority), 3),
+        "folds": folds,
+        "repeats": repeats,
+    }
+
+
+def train_decision_model(path: Path, output: Path, repeats: int = 3) -> dict[str, Any]:
+    """Nested-CV report, then the final model on every question, saved to ``output``."""
+    questions, sentences, labels = read_pubmedqa(path)
+    features = featurize(questions, sentences)
+    report = nested_cv(features, labels, repeats=repeats)
+    c = select_c(features, labels)
+    model = fit(features, labels, c)
+    model.metadata.update({"source": path.name, "cv": report})
+    model.save(output)
+    return {**report, "C": c, "n": len(labels)}
