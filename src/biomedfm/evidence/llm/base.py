@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from biomedfm.errors import BiomedfmError
 
@@ -17,3 +17,16 @@ class LLM(Protocol):
     name: str
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int = 256) -> str: ...
+
+
+@runtime_checkable
+class OptionScorer(Protocol):
+    """A plain (not chat-tuned) language model that scores continuations of a prompt.
+
+    Small base models follow few-shot patterns better than instructions: asking which of a
+    few answers is the likeliest next word is how they are used as classifiers.
+    """
+
+    name: str
+
+    def option_logprobs(self, prompt: str, options: list[str]) -> dict[str, float]: ...

@@ -122,17 +122,20 @@ def run_affinity_screen(params: dict[str, Any], context: JobContext) -> Any:
 def run_evidence_ask(params: dict[str, Any], context: JobContext) -> Any:
     """A chain of evidence from the service's index, or from contexts given with the question."""
     from biomedfm.evidence.agents.team import EvidenceTeam
+    from biomedfm.evidence.llm import configured_llm
 
     context.report(0.05, "planning")
     if params.get("contexts"):
-        team = EvidenceTeam.from_contexts(params["contexts"], doc_id=params.get("id") or "context")
+        team = EvidenceTeam.from_contexts(
+            params["contexts"], doc_id=params.get("id") or "context", llm=configured_llm()
+        )
     else:
         if not (context.evidence_index / "corpus.sqlite").is_file():
             raise LookupError(
                 "the service has no evidence corpus yet: start it with --corpus FILE or send "
                 "contexts with the question"
             )
-        team = EvidenceTeam.from_index(context.evidence_index)
+        team = EvidenceTeam.from_index(context.evidence_index, llm=configured_llm())
     molecules = (
         [(params["smiles"], params["sequence"])]
         if params.get("smiles") and params.get("sequence")
