@@ -49,8 +49,10 @@ def test_ask_with_the_embedded_llm_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "a.jsonl"
     result = CliRunner().invoke(
         app,
-        ["evidence", "answer", "-i", str(questions), "-o", str(out), "--with-context"]
-        + ["--llm-embedded"],
+        [
+            *("evidence", "answer", "-i", str(questions), "-o", str(out)),
+            *("--with-context", "--llm-embedded"),
+        ],
     )
     assert result.exit_code == 0, result.output
     chain = json.loads(out.read_text())
