@@ -8,6 +8,7 @@ import typer
 
 from biomedfm import __version__
 from biomedfm.cli.affinity import app as affinity_app
+from biomedfm.cli.dynamics import app as dynamics_app
 from biomedfm.cli.evidence import app as evidence_app
 from biomedfm.cli.remote import app as remote_app
 from biomedfm.cli.serve import keys_app, serve, worker
@@ -20,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(affinity_app, name="affinity")
+app.add_typer(dynamics_app, name="dynamics")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(keys_app, name="keys")
 app.add_typer(remote_app, name="remote")

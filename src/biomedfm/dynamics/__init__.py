@@ -1,0 +1,1 @@
+"""Protein dynamics from a structure: elastic network modes, learned flexibility, ensembles."""
