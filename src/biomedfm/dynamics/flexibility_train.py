@@ -70,7 +70,7 @@ def _per_protein_r(
 ) -> np.ndarray:
     groups = np.arange(len(features))
     scores = np.zeros(len(features))
-    for train, test in GroupKFold(folds).split(groups, groups, groups):
+    for train, test in GroupKFold(min(folds, len(features))).split(groups, groups, groups):
         model = make([features[i] for i in train], [bfactors[i] for i in train])
         for i in test:
             scores[i] = pearsonr(model.predict(features[i]), bfactors[i])[0]
@@ -105,6 +105,8 @@ def train_flexibility_model(
 ) -> dict[str, Any]:
     """Nested-CV report, then the final model on every protein, saved to ``output``."""
     features, bfactors, _ = load_training_set(folder, progress)
+    if len(features) < 4:
+        raise InputError(f"{folder} holds {len(features)} structures; training needs at least 4")
     report = cross_validate(features, bfactors)
     alpha = select_alpha(features, bfactors)
     model = fit(features, bfactors, alpha)
