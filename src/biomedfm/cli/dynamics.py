@@ -93,3 +93,86 @@ def train_flexibility(
     except BiomedfmError as error:
         raise _fail(error) from None
     typer.echo(json.dumps(report, indent=2))
+
+
+@app.command()
+def ensemble(
+    input: Path = typer.Option(..., "--input", "-i", help="PDB/mmCIF file (the start state)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Multi-model mmCIF to write."),
+    conformers: int = typer.Option(50, min=1, max=1000, help="Conformers to generate."),
+    modes: int = typer.Option(10, min=1, max=100, help="Slowest ANM modes to combine."),
+    max_rmsd: float | None = typer.Option(None, help="Largest RMSD from the start (Å)."),
+    seed: int = typer.Option(0, help="Random seed (same seed, same ensemble)."),
+    chains: list[str] | None = typer.Option(None, "--chain", help="Only these chains."),
+) -> None:
+    """Diverse, relaxed conformers reaching other states (model 1 is the input itself)."""
+    from biomedfm.dynamics.ensemble import (
+        EnsembleConfig,
+        carry_backbone,
+        check_conformer,
+        generate_ensemble,
+    )
+    from biomedfm.dynamics.structure_io import read_structure, write_ensemble
+
+    try:
+        structure = read_structure(input, chains or None)
+        config = EnsembleConfig(conformers=conformers, modes=modes, max_rmsd=max_rmsd, seed=seed)
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("conformer paths", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            members = generate_ensemble(structure, config, advance)
+        write_ensemble(
+            output,
+            structure,
+            [structure.backbone] + [carry_backbone(structure, c) for c in members],
+        )
+    except BiomedfmError as error:
+        raise _fail(error) from None
+    checks = [check_conformer(structure, c) for c in members]
+    err.print(
+        f"wrote {output}: input + {len(members)} conformers; closest non-bonded C-alpha pair "
+        f"{min(c['min_nonbonded_ca'] for c in checks):.2f} Å"
+    )
+
+
+@app.command()
+def states(
+    input: Path = typer.Option(..., "--input", "-i", help="Multi-model mmCIF/PDB ensemble."),
+    k: int = typer.Option(5, "--states", min=1, help="Number of states."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Multi-model mmCIF of the representatives (optional)."
+    ),
+) -> None:
+    """Cluster an ensemble into k states; print each state's representative and population."""
+    from biomedfm.dynamics.states import cluster_states
+    from biomedfm.dynamics.structure_io import read_models, write_ensemble
+
+    try:
+        structure, models = read_models(input)
+        found = cluster_states(models, k)
+        if output is not None:
+            write_ensemble(
+                output,
+                structure,
+                [{"CA": models[s.representative]} for s in found],
+            )
+    except BiomedfmError as error:
+        raise _fail(error) from None
+    typer.echo(
+        json.dumps(
+            [
+                {
+                    "state": number,
+                    "representative_model": s.representative + 1,
+                    "population": s.population,
+                    "members": len(s.members),
+                    "mean_rmsd_to_representative": s.mean_rmsd_to_representative,
+                }
+                for number, s in enumerate(found, start=1)
+            ],
+            indent=2,
+        )
+    )

@@ -15,7 +15,8 @@ from scipy.sparse.linalg import eigsh
 from scipy.spatial import cKDTree
 
 DENSE_LIMIT = 1500
-"""Up to this many nodes (GNM: residues, ANM: 3 × residues) the dense solver is used."""
+"""Up to this many nodes (GNM: residues, ANM: 3 × residues) the dense solver is used, unless
+only a few slow modes are asked for (then ARPACK is faster from ~200 nodes)."""
 
 
 @dataclass
@@ -75,11 +76,13 @@ def hessian(ca: np.ndarray, cutoff: float = 15.0) -> sparse.csr_matrix:
 
 def _solve(matrix: sparse.csr_matrix, n_zero: int, n_modes: int | None) -> Modes:
     size = matrix.shape[0]
-    if size <= DENSE_LIMIT or (n_modes is not None and n_modes + n_zero >= size - 1):
+    few = n_modes is not None and size > 200 and n_modes + n_zero < size // 4
+    if not few and (size <= DENSE_LIMIT or (n_modes is not None and n_modes + n_zero >= size - 1)):
         values, vectors = np.linalg.eigh(matrix.toarray())
     else:
         k = min(size - 2, (n_modes or 100) + n_zero)
-        values, vectors = eigsh(matrix, k=k, sigma=-1e-6, which="LM")
+        start = np.random.default_rng(0).normal(size=size)  # fixed: same input, same modes
+        values, vectors = eigsh(matrix, k=k, sigma=-1e-6, which="LM", v0=start)
         order = np.argsort(values)
         values, vectors = values[order], vectors[:, order]
     # disconnected pieces add zero modes: keep only clearly positive ones
@@ -88,7 +91,9 @@ def _solve(matrix: sparse.csr_matrix, n_zero: int, n_modes: int | None) -> Modes
     values, vectors = values[keep], vectors[:, keep]
     if n_modes is not None:
         values, vectors = values[:n_modes], vectors[:, :n_modes]
-    return Modes(values, vectors)
+    # an eigenvector's sign is arbitrary: fix it (largest component positive) for reproducibility
+    signs = np.sign(vectors[np.abs(vectors).argmax(axis=0), np.arange(vectors.shape[1])])
+    return Modes(values, vectors * np.where(signs == 0, 1.0, signs))
 
 
 def gnm(ca: np.ndarray, cutoff: float = 7.3, n_modes: int | None = None) -> Modes:

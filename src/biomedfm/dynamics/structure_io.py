@@ -109,6 +109,36 @@ def read_structure(path: Path, chains: list[str] | None = None) -> Structure:
     return out
 
 
+def read_models(path: Path) -> tuple[Structure, list[np.ndarray]]:
+    """Every model of a multi-model file: the first as a Structure, all as C-alpha arrays.
+
+    Raises:
+        InputError: not a structure, or models that do not share the first model's residues.
+    """
+    first = read_structure(path)
+    structure = gemmi.read_structure(str(path))
+    structure.remove_alternative_conformations()
+    wanted = list(zip(first.chains, first.resnums, first.icodes, strict=True))
+    models = []
+    for number, model in enumerate(structure, start=1):
+        positions = {}
+        for chain in model:
+            for residue in chain:
+                atom = residue.find_atom("CA", "*")
+                if atom is not None:
+                    key = (chain.name, int(residue.seqid.num or 0), residue.seqid.icode.strip())
+                    positions[key] = atom.pos.tolist()
+        missing = [k for k in wanted if k not in positions]
+        if missing:
+            raise InputError(
+                f"{path} model {number} lacks {len(missing)} residue(s) of model 1 (e.g. "
+                f"{missing[0][0]}:{missing[0][1]}): an ensemble needs the same residues in every "
+                "model"
+            )
+        models.append(np.asarray([positions[k] for k in wanted], dtype=np.float64))
+    return first, models
+
+
 def one_letter(resname: str) -> str:
     """One-letter code of a residue name ('X' when unknown)."""
     info = gemmi.find_tabulated_residue(resname)

@@ -26,17 +26,24 @@ runner = CliRunner()
 
 
 def globule_pdb(path: Path, n: int = 80, seed: int = 0) -> Path:
-    """A compact random chain whose B-factors grow with distance from its centre."""
+    """A compact self-avoiding C-alpha chain (3.8 Å bonds) whose B-factors grow outwards."""
     rng = np.random.default_rng(seed)
-    steps = rng.normal(0, 1, size=(n, 3))
-    steps /= np.linalg.norm(steps, axis=1, keepdims=True)
-    ca = np.cumsum(3.8 * steps, axis=0)
-    ca -= ca.mean(axis=0)
-    ca *= 12.0 / np.abs(ca).max()  # squeeze into a globule
-    b = 5.0 + 3.0 * np.linalg.norm(ca, axis=1)
+    ca = [np.zeros(3)]
+    while len(ca) < n:
+        here = ca[-1]
+        for _ in range(200):
+            step = rng.normal(size=3) - 0.08 * here  # drift back towards the centre
+            candidate = here + 3.8 * step / np.linalg.norm(step)
+            if min(np.linalg.norm(candidate - c) for c in ca[:-1] or [here + 10]) > 4.2:
+                ca.append(candidate)
+                break
+        else:
+            ca = ca[:-1] or [np.zeros(3)]  # dead end: step back
+    xyz = np.asarray(ca) - np.mean(ca, axis=0)
+    b = 5.0 + 3.0 * np.linalg.norm(xyz, axis=1)
     names = ["ALA", "GLY", "LEU", "SER", "LYS"]
     lines = [
-        atom(i + 1, "CA", names[i % 5], "A", i + 1, tuple(ca[i]), b=float(b[i])) for i in range(n)
+        atom(i + 1, "CA", names[i % 5], "A", i + 1, tuple(xyz[i]), b=float(b[i])) for i in range(n)
     ]
     path.write_text("\n".join(lines) + "\nEND\n")
     return path
