@@ -85,7 +85,11 @@ def test_predict_sort_ask_and_jobs_in_the_browser(
     assert page.get_by_test_id("predict-plot").locator("svg").count() == 2
     assert "1 invalid" in page.get_by_test_id("predict-status").inner_text()
     table.locator("th", has_text="pred_pkd").click()  # sort descending by prediction
-    values = [float(v) for v in table.locator("tbody tr td:nth-child(4)").all_inner_texts() if v]
+    headers = [h.split(" ")[0] for h in table.locator("th").all_inner_texts()]
+    column = headers.index("pred_pkd") + 1
+    cells = table.locator(f"tbody tr td:nth-child({column})").all_inner_texts()
+    values = [float(v) for v in cells if v]
+    assert len(values) == 3
     assert values == sorted(values, reverse=True)
     page.screenshot(path=str(ARTIFACTS / "predict.png"), full_page=True)
 
