@@ -173,6 +173,28 @@ class Client:
         chain: dict[str, Any] = result["chain"]
         return chain
 
+    def dynamics(
+        self,
+        structure_path: Path,
+        task: Literal["flexibility", "ensemble"] = "flexibility",
+        *,
+        conformers: int = 50,
+        states: int = 5,
+        idempotency_key: str | None = None,
+    ) -> JobOut:
+        """A dynamics job on a local PDB/mmCIF file (result: rows, or mmcif + states)."""
+        body = {
+            "structure": structure_path.read_text(),
+            "format": "cif" if structure_path.suffix.lower() in (".cif", ".mmcif") else "pdb",
+            "task": task,
+            "conformers": conformers,
+            "states": states,
+        }
+        response = self._call(
+            "POST", "/dynamics", json=body, headers=self._idempotency(idempotency_key)
+        )
+        return JobOut.model_validate(response.json())
+
     def ingest(self, path: str) -> JobOut:
         """Index a corpus file that lies on the server (admin key)."""
         return JobOut.model_validate(

@@ -21,7 +21,7 @@ from biomedfm.service.deps import Services
 from biomedfm.service.jobs.queue import JobQueue, open_queue
 from biomedfm.service.keys import KeyStore
 from biomedfm.service.observability import Metrics, ObserveMiddleware
-from biomedfm.service.routes import affinity, evidence, jobs, system
+from biomedfm.service.routes import affinity, dynamics, evidence, jobs, system
 
 WEB_DIR = Path(__file__).parent / "web"
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     api = APIRouter(prefix="/api/v1")
-    for module in (system, affinity, evidence, jobs):
+    for module in (system, affinity, dynamics, evidence, jobs):
         api.include_router(module.router)
     app.include_router(api)
     app.add_middleware(

@@ -89,6 +89,21 @@ class IngestRequest(_Body):
     )
 
 
+class DynamicsRequest(_Body):
+    structure: str = Field(
+        min_length=1, max_length=50_000_000, description="PDB or mmCIF file content."
+    )
+    format: Literal["pdb", "cif"] = Field(default="pdb", description="Format of `structure`.")
+    task: Literal["flexibility", "ensemble"] = Field(
+        default="flexibility",
+        description="flexibility: per-residue table; ensemble: multi-model mmCIF + states.",
+    )
+    chains: list[str] | None = Field(default=None, max_length=100, description="Chains to keep.")
+    conformers: int = Field(default=50, ge=1, le=500, description="Ensemble size.")
+    states: int = Field(default=5, ge=1, le=50, description="States clustered from the ensemble.")
+    seed: int = Field(default=0, ge=0, description="Random seed of the ensemble.")
+
+
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 

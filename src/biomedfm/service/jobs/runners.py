@@ -176,9 +176,53 @@ def run_evidence_ingest(params: dict[str, Any], context: JobContext) -> Any:
     }
 
 
+def run_dynamics(params: dict[str, Any], context: JobContext) -> Any:
+    """Flexibility table, or an ensemble (mmCIF text) with its states, from a structure."""
+    import tempfile
+
+    from biomedfm.dynamics.ensemble import EnsembleConfig, carry_backbone, generate_ensemble
+    from biomedfm.dynamics.flexibility import predict_flexibility
+    from biomedfm.dynamics.states import cluster_states
+    from biomedfm.dynamics.structure_io import read_structure, write_ensemble
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"input.{params['format']}"
+        path.write_text(params["structure"])
+        structure = read_structure(path, params.get("chains") or None)
+        context.report(0.1, f"{len(structure)} residues read")
+        if params["task"] == "flexibility":
+            table = predict_flexibility(structure)
+            return {"task": "flexibility", "rows": table.to_dict("records")}
+        config = EnsembleConfig(conformers=params["conformers"], seed=params["seed"])
+        members = generate_ensemble(
+            structure,
+            config,
+            lambda done, total: context.report(0.1 + 0.8 * done / total, f"path {done}/{total}"),
+        )
+        states = cluster_states(members, min(params["states"], len(members)))
+        out = Path(folder) / "ensemble.cif"
+        write_ensemble(
+            out, structure, [structure.backbone] + [carry_backbone(structure, c) for c in members]
+        )
+        return {
+            "task": "ensemble",
+            "conformers": len(members),
+            "states": [
+                {
+                    "representative_model": s.representative + 2,  # model 1 is the input
+                    "population": s.population,
+                    "mean_rmsd_to_representative": s.mean_rmsd_to_representative,
+                }
+                for s in states
+            ],
+            "mmcif": out.read_text(),
+        }
+
+
 RUNNERS: dict[str, Runner] = {
     "affinity-predict": run_affinity_predict,
     "affinity-screen": run_affinity_screen,
     "evidence-ask": run_evidence_ask,
     "evidence-ingest": run_evidence_ingest,
+    "dynamics": run_dynamics,
 }
