@@ -33,5 +33,5 @@ def test_flexibility_and_ensemble_jobs(
         bad = tmp_path / "bad.pdb"
         bad.write_text("not a structure\n")
         failed = client.dynamics(bad)
-        with pytest.raises(ServiceError, match="no model|not a readable|no protein"):
+        with pytest.raises(ServiceError, match=r"no model|not a readable|no protein"):
             client.wait(failed.id, timeout=60)
