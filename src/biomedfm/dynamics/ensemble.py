@@ -6,8 +6,9 @@ modes are recomputed along the way (mode following), so a path can bend the way 
 structure now moves, as domain closures and pocket openings do. After every step a steric
 relaxation restores C-alpha bonds (3.8 Å), keeps pseudo-angles physical (i→i+2 distance) and
 pushes apart any C-alpha pair closer than 3.6 Å. Twice as many paths as conformers are made and
-the most mutually distant ones are kept (greedy farthest-point selection), which maximises
-coverage. The plain ANM sampler used as the benchmark baseline is here too.
+the most mutually distant ones are kept (greedy farthest-point selection within each shell of
+distance from the start, so small rearrangements are covered as well as large ones). The plain
+ANM sampler used as the benchmark baseline is here too.
 """
 
 from __future__ import annotations
@@ -138,6 +139,7 @@ def _follow(
 
 
 def _farthest_points(candidates: list[np.ndarray], keep: int) -> list[int]:
+    """Greedy max-min selection: each pick is the candidate farthest from those already kept."""
     chosen = [int(np.argmax([rmsd(c, candidates[0], superpose=False) for c in candidates]))]
     nearest = np.array([rmsd(c, candidates[chosen[0]], superpose=False) for c in candidates])
     while len(chosen) < min(keep, len(candidates)):
@@ -146,6 +148,23 @@ def _farthest_points(candidates: list[np.ndarray], keep: int) -> list[int]:
         nearest = np.minimum(
             nearest, [rmsd(c, candidates[pick], superpose=False) for c in candidates]
         )
+    return chosen
+
+
+def _select(candidates: list[np.ndarray], targets: np.ndarray, keep: int) -> list[int]:
+    """Diverse *and* spread in distance: farthest points within each shell of target RMSD.
+
+    Plain farthest-point selection keeps only the extremes; small rearrangements (a pocket
+    opening, a loop flip) live close to the start, so every distance shell keeps its share.
+    """
+    shells = np.array_split(np.argsort(targets), max(1, min(5, keep)))
+    quota = np.full(len(shells), keep // len(shells))
+    quota[: keep - quota.sum()] += 1
+    chosen: list[int] = []
+    for shell, count in zip(shells, quota, strict=True):
+        members = [int(i) for i in shell]
+        picked = _farthest_points([candidates[i] for i in members], int(count))
+        chosen.extend(members[i] for i in picked)
     return chosen
 
 
@@ -183,7 +202,7 @@ def generate_ensemble(
         candidates.append(_follow(start, float(target), weights, modes, relax, config))
         if progress:
             progress(done, paths)
-    return [candidates[i] for i in _farthest_points(candidates, config.conformers)]
+    return [candidates[i] for i in _select(candidates, targets, config.conformers)]
 
 
 def anm_sampler(
