@@ -14,6 +14,8 @@ import statistics
 import time
 from pathlib import Path
 
+from sklearn.metrics import f1_score
+
 from biomedfm.config import resolve_data_dir
 from biomedfm.evidence.agents.team import EvidenceTeam
 from biomedfm.evidence.decision import LABELS
@@ -37,12 +39,6 @@ def main() -> None:
         latencies.append(time.perf_counter() - started)
         gold.append(entry["final_decision"])
         predicted.append(chain.decision.value)
-    f1s = []
-    for label in LABELS:
-        tp = sum(g == p == label for g, p in zip(gold, predicted, strict=True))
-        fp = sum(p == label != g for g, p in zip(gold, predicted, strict=True))
-        fn = sum(g == label != p for g, p in zip(gold, predicted, strict=True))
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
     print(
         json.dumps(
             {
@@ -51,7 +47,9 @@ def main() -> None:
                 "accuracy": round(
                     sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold), 3
                 ),
-                "macro_f1": round(sum(f1s) / 3, 3),
+                "macro_f1": round(
+                    float(f1_score(gold, predicted, labels=list(LABELS), average="macro")), 3
+                ),
                 "predicted": {label: predicted.count(label) for label in LABELS},
                 "median_latency_s": round(statistics.median(latencies), 2),
                 "p90_latency_s": round(sorted(latencies)[int(0.9 * len(latencies))], 2),

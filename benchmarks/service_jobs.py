@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from _loopback import wait_until_up
 from biomedfm.service.db import connect, database_url
 from biomedfm.service.keys import KeyStore
 
@@ -61,16 +62,7 @@ class Stack:
         self.server = self._spawn(
             "serve", "--port", str(self.port), "--workers", "0", "--http-workers", "1"
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.base}/health").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start")
-            time.sleep(0.2)
+        wait_until_up(f"{self.base}/health")
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         worker = self._spawn("worker")

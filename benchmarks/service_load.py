@@ -19,12 +19,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 import pandas as pd
 
+from _loopback import wait_until_up
 from biomedfm.config import resolve_data_dir
 from biomedfm.service.db import connect, database_url
 from biomedfm.service.keys import KeyStore
@@ -97,21 +96,8 @@ def main() -> None:
             sequences = sorted(set(pd.read_csv(data / "davis" / "proteins.csv")["sequence"]))
             pairs = [{"smiles": s, "sequence": sequences[0]} for s in smiles[:10]]
             body = json.dumps({"model": args.model, "pairs": pairs})
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    reply = httpx.post(
-                        url,
-                        content=body,
-                        headers={"X-API-Key": key, "Content-Type": "application/json"},
-                    )
-                    if reply.status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    sys.exit("server did not come up")
-                time.sleep(0.3)
+            headers = {"X-API-Key": key, "Content-Type": "application/json"}
+            wait_until_up(url, method="POST", content=body, headers=headers)
             script = Path(tmp) / "predict.lua"
             script.write_text(
                 LUA

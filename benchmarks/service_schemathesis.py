@@ -18,11 +18,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
-
+from _loopback import wait_until_up
 from biomedfm.service.db import connect, database_url
 from biomedfm.service.keys import KeyStore
 
@@ -46,16 +44,7 @@ def main() -> None:
         )
         base = f"http://127.0.0.1:{args.port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/api/v1/health").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    sys.exit("server did not start")
-                time.sleep(0.3)
+            wait_until_up(f"{base}/api/v1/health")
             run = subprocess.run(
                 [
                     binary,

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from biomedfm.config import get_settings
 from biomedfm.service.app import create_app
 from biomedfm.service.db import connect, database_url
+from biomedfm.service.jobs.store import Job, JobStore
 from biomedfm.service.keys import KeyStore
 from tests.conftest import random_sequences
 
@@ -101,6 +102,27 @@ def wait_for(client: TestClient, key: str, job_id: str, timeout: float = 90.0) -
             return job
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} did not finish in {timeout} s: {job}")
+
+
+def wait_until(ready: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``ready`` (exceptions count as not ready) until it is true; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if ready():
+                return
+        except Exception:  # a server still starting refuses connections
+            pass
+        assert time.monotonic() < deadline, f"{what} within {timeout} s"
+        time.sleep(0.1)
+
+
+def finished_job(store: JobStore, job_id: str, timeout: float = 60.0) -> Job:
+    """Wait for a job record to reach a final state; the record."""
+    wait_until(lambda: bool((job := store.get(job_id)) and job.finished), timeout, "job finished")
+    job = store.get(job_id)
+    assert job is not None
+    return job
 
 
 def free_port() -> int:

@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from biomedfm.config import get_settings
 from biomedfm.service.app import create_app
 from biomedfm.service.db import connect, database_url
 from biomedfm.service.keys import KeyStore
-from tests.service.conftest import SEQUENCE, free_port, wait_for
+from tests.service.conftest import SEQUENCE, free_port, wait_for, wait_until
 
 
 @pytest.fixture
@@ -51,14 +50,11 @@ def postgres_url(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"postgresql+psycopg://bmf@127.0.0.1:{port}/postgres"
     import psycopg
 
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            psycopg.connect(f"postgresql://bmf@127.0.0.1:{port}/postgres").close()
-            break
-        except psycopg.OperationalError:
-            assert time.monotonic() < deadline, "PostgreSQL did not start"
-            time.sleep(0.2)
+    def accepts() -> bool:
+        psycopg.connect(f"postgresql://bmf@127.0.0.1:{port}/postgres").close()
+        return True
+
+    wait_until(accepts, 30, "PostgreSQL started")
     monkeypatch.setenv("BIOMEDFM_DATABASE_URL", url)
     get_settings.cache_clear()
     yield url

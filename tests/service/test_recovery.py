@@ -18,7 +18,7 @@ from biomedfm.service.app import create_app
 from biomedfm.service.jobs.queue import open_queue
 from biomedfm.service.jobs.store import JobStatus, JobStore
 from biomedfm.service.keys import KeyStore
-from tests.service.conftest import SEQUENCE, free_port, wait_for
+from tests.service.conftest import SEQUENCE, finished_job, free_port, wait_for, wait_until
 
 PARAMS = {"model": "davis-lite", "pairs": [{"smiles": "CCO", "sequence": SEQUENCE}]}
 
@@ -51,10 +51,7 @@ def test_job_claimed_by_a_dead_worker_is_retried_and_finishes(
     job, _ = queue.store.submit("k", "affinity-predict", PARAMS)
     queue.store.claim(job.id, "worker-that-died")
     worker()
-    deadline = time.monotonic() + 60
-    while not (final := queue.store.get(job.id)) or not final.finished:
-        assert time.monotonic() < deadline, "job was not recovered"
-        time.sleep(0.2)
+    final = finished_job(queue.store, job.id)
     assert final.status == JobStatus.SUCCEEDED
     assert final.attempts == 2
 
@@ -64,10 +61,7 @@ def test_lost_queue_message_is_sent_again(home: Path, worker: Callable[[], objec
     queue = open_queue(get_settings())
     job, _ = queue.store.submit("k", "affinity-predict", PARAMS)  # stored, never queued
     worker()
-    deadline = time.monotonic() + 60
-    while not (final := queue.store.get(job.id)) or not final.finished:
-        assert time.monotonic() < deadline, "lost job was not found"
-        time.sleep(0.2)
+    final = finished_job(queue.store, job.id)
     assert final.status == JobStatus.SUCCEEDED
     assert final.attempts == 1
 
@@ -139,14 +133,7 @@ def redis_url(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"redis://127.0.0.1:{port}/0"
     import redis
 
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            redis.Redis.from_url(url).ping()
-            break
-        except redis.ConnectionError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.1)
+    wait_until(lambda: bool(redis.Redis.from_url(url).ping()), 10, "redis-server started")
     monkeypatch.setenv("BIOMEDFM_QUEUE_URL", url)
     get_settings.cache_clear()
     yield url
