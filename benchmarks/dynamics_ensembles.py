@@ -33,18 +33,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=None, help="Pairs per set.")
+    parser.add_argument("--sets", default=",".join(SETS), help="Comma-separated set names.")
     args = parser.parse_args()
     root = resolve_data_dir(args.data_dir) / "dynamics" / "multistate"
     summary = {}
-    for name in SETS:
+    for name in args.sets.split(","):
         rows = list(csv.DictReader((root / name / "references.csv").open()))[: args.limit]
+        if rows and "pdbidchain_j" not in rows[0]:
+            # one reference state per case (local unfolding): nothing to reach, skip the set
+            print(json.dumps({name: "skipped: one reference state per case"}), flush=True)
+            continue
         ours, baseline, spread, seconds, clashes = [], [], [], [], []
         for row in rows:
             folder = root / name / "reference" / row["test_case"]
+            files = {p.stem.lower(): p for p in folder.glob("*.pdb")}  # ids differ in case
             try:
-                first = read_structure(folder / f"{row['pdbidchain_i']}.pdb")
-                second = read_structure(folder / f"{row['pdbidchain_j']}.pdb")
-            except InputError:
+                first = read_structure(files[row["pdbidchain_i"].lower()])
+                second = read_structure(files[row["pdbidchain_j"].lower()])
+            except (InputError, KeyError):
                 continue
             index_b = {r: i for i, r in enumerate(second.resnums)}
             common = [i for i, r in enumerate(first.resnums) if r in index_b]

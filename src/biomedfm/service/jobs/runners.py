@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from biomedfm.affinity.io import load_model, resolve_model_dir
@@ -49,10 +50,6 @@ def cached_model(name: str) -> AffinityModel:
     return _model(str(directory), (directory / "model.safetensors").stat().st_mtime)
 
 
-def _number(value: float) -> float | None:
-    return None if math.isnan(value) else round(float(value), 4)
-
-
 def predict_rows(model: AffinityModel, pairs: list[dict[str, str]]) -> list[dict[str, Any]]:
     """Per input pair: its fields + ``pred_<target>``, ``unc_<target>`` and ``error``."""
     frame = pd.DataFrame(
@@ -63,14 +60,12 @@ def predict_rows(model: AffinityModel, pairs: list[dict[str, str]]) -> list[dict
     )
     result = predict_frame(model, frame)
     target = model.target
+    means = [None if math.isnan(v) else v for v in np.round(result.mean, 4).tolist()]
+    sigmas = [None if math.isnan(v) else v for v in np.round(result.sigma, 4).tolist()]
+    errors = [e or None for e in result.errors.tolist()]
     return [
-        {
-            **pair,
-            f"pred_{target}": _number(result.mean[i]),
-            f"unc_{target}": _number(result.sigma[i]),
-            "error": result.errors.iloc[i] or None,
-        }
-        for i, pair in enumerate(pairs)
+        {**pair, f"pred_{target}": m, f"unc_{target}": u, "error": e}
+        for pair, m, u, e in zip(pairs, means, sigmas, errors, strict=True)
     ]
 
 
