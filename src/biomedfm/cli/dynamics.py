@@ -105,7 +105,7 @@ def ensemble(
     seed: int = typer.Option(0, help="Random seed (same seed, same ensemble)."),
     chains: list[str] | None = typer.Option(None, "--chain", help="Only these chains."),
 ) -> None:
-    """Diverse, relaxed conformers reaching other states (model 1 is the input itself)."""
+    """Diverse, relaxed conformers reaching other states: one mmCIF model per conformer."""
     from biomedfm.dynamics.ensemble import (
         EnsembleConfig,
         carry_backbone,
@@ -124,16 +124,12 @@ def ensemble(
                 progress.update(task, completed=done, total=total)
 
             members = generate_ensemble(structure, config, advance)
-        write_ensemble(
-            output,
-            structure,
-            [structure.backbone] + [carry_backbone(structure, c) for c in members],
-        )
+        write_ensemble(output, structure, [carry_backbone(structure, c) for c in members])
     except BiomedfmError as error:
         raise _fail(error) from None
     checks = [check_conformer(structure, c) for c in members]
     err.print(
-        f"wrote {output}: input + {len(members)} conformers; closest non-bonded C-alpha pair "
+        f"wrote {output}: {len(members)} conformers; closest non-bonded C-alpha pair "
         f"{min(c['min_nonbonded_ca'] for c in checks):.2f} Å"
     )
 

@@ -224,10 +224,36 @@ def anm_sampler(
     return out
 
 
+def _local_frames(ca: np.ndarray) -> np.ndarray:
+    """(n, 3, 3) orthonormal frames from each C-alpha and its neighbours (ends: next frame in)."""
+    before, here, after = ca[:-2], ca[1:-1], ca[2:]
+    e1 = after - before
+    e1 /= np.maximum(np.linalg.norm(e1, axis=1, keepdims=True), 1e-9)
+    bisector = (here - before) - (after - here)
+    e2 = bisector - (bisector * e1).sum(axis=1, keepdims=True) * e1
+    norm = np.linalg.norm(e2, axis=1, keepdims=True)
+    fallback = np.cross(e1, np.array([0.0, 0.0, 1.0]))  # a straight stretch: any normal will do
+    e2 = np.where(norm > 1e-6, e2 / np.maximum(norm, 1e-9), fallback)
+    e2 /= np.maximum(np.linalg.norm(e2, axis=1, keepdims=True), 1e-9)
+    frames = np.stack([e1, e2, np.cross(e1, e2)], axis=2)
+    return np.concatenate([frames[:1], frames, frames[-1:]])
+
+
 def carry_backbone(structure: Structure, ca: np.ndarray) -> dict[str, np.ndarray]:
-    """Backbone atoms of a conformer: N, C, O move with their residue's C-alpha."""
-    shift = ca - structure.ca
-    return {atom: positions + shift for atom, positions in structure.backbone.items()} | {"CA": ca}
+    """Backbone atoms of a conformer: N, C and O keep their place in their residue's local frame.
+
+    Each residue's frame (from its C-alpha and the neighbouring C-alphas) is rotated the way the
+    conformer rotated it, so peptide geometry follows the trace instead of being dragged along.
+    """
+    old, new = _local_frames(structure.ca), _local_frames(ca)
+    rotation = new @ np.transpose(old, (0, 2, 1))  # (n, 3, 3)
+    out = {"CA": ca}
+    for atom, positions in structure.backbone.items():
+        if atom == "CA":
+            continue
+        offset = positions - structure.ca
+        out[atom] = ca + np.einsum("nij,nj->ni", rotation, offset)
+    return out
 
 
 def check_conformer(structure: Structure, ca: np.ndarray) -> dict[str, float]:

@@ -196,15 +196,13 @@ def run_dynamics(params: dict[str, Any], context: JobContext) -> Any:
         )
         states = cluster_states(members, min(params["states"], len(members)))
         out = Path(folder) / "ensemble.cif"
-        write_ensemble(
-            out, structure, [structure.backbone] + [carry_backbone(structure, c) for c in members]
-        )
+        write_ensemble(out, structure, [carry_backbone(structure, c) for c in members])
         return {
             "task": "ensemble",
             "conformers": len(members),
             "states": [
                 {
-                    "representative_model": s.representative + 2,  # model 1 is the input
+                    "representative_model": s.representative + 1,
                     "population": s.population,
                     "mean_rmsd_to_representative": s.mean_rmsd_to_representative,
                 }
