@@ -52,11 +52,12 @@ def cached_model(name: str) -> AffinityModel:
 
 def predict_rows(model: AffinityModel, pairs: list[dict[str, str]]) -> list[dict[str, Any]]:
     """Per input pair: its fields + ``pred_<target>``, ``unc_<target>`` and ``error``."""
-    frame = pd.DataFrame(
+    frame = pd.DataFrame(  # object columns: no Arrow string conversion on the hot path
         {
             "smiles": [p.get("smiles", "") for p in pairs],
             "sequence": [p.get("sequence", "") for p in pairs],
-        }
+        },
+        dtype=object,
     )
     result = predict_frame(model, frame)
     target = model.target
