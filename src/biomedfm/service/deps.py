@@ -52,7 +52,7 @@ class Services:
         self.limiter = RateLimiter(self.settings.service.rate_per_minute)
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -60,14 +60,18 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def require_key(
+async def require_key(
     request: Request,
     services: ServicesDep,
     x_api_key: Annotated[
         str | None, Header(description="API key from 'biomedfm keys create'.")
     ] = None,
 ) -> ApiKey:
-    """The caller's key; 401 without a valid one, 429 over the per-minute rate."""
+    """The caller's key; 401 without a valid one, 429 over the per-minute rate.
+
+    Async on purpose: checks hit an in-memory cache almost always, and a sync dependency would
+    cost every request a hop to the thread pool.
+    """
     if not x_api_key:
         raise HTTPException(
             401, "missing X-API-Key header: create a key with 'biomedfm keys create --name NAME'"
