@@ -131,6 +131,11 @@ def run_evidence_ask(params: dict[str, Any], context: JobContext) -> Any:
                 "the service has no evidence corpus yet: start it with --corpus FILE or send "
                 "contexts with the question"
             )
+        if not (context.evidence_index / "bm25_documents" / "ids.json").is_file():
+            raise LookupError(
+                "the evidence corpus is still being indexed (see the evidence-ingest job); "
+                "ask again when it has finished"
+            )
         team = EvidenceTeam.from_index(context.evidence_index, llm=configured_llm())
     molecules = (
         [(params["smiles"], params["sequence"])]
