@@ -31,7 +31,9 @@ LLM_EMBEDDED_OPTION = typer.Option(
 
 def _require_index(index: Path, level: str) -> None:
     """Exit with a clear message when ``index`` was not made by ``evidence ingest``."""
-    if not (index / f"bm25_{level}" / "ids.json").is_file():
+    from biomedfm.evidence.retrieval.bm25 import has_index
+
+    if not has_index(index, level):
         err.print(f"[red]error:[/red] {index} holds no index: run 'biomedfm evidence ingest' first")
         raise typer.Exit(code=2)
 

@@ -160,12 +160,7 @@ class KeyStore:
             if due:
                 self.flush()
             return True
-        for _ in range(3):  # two first calls of the day may race to insert the row
-            try:
-                return self._spend(key, calls)
-            except IntegrityError:
-                continue
-        return self._spend(key, calls)
+        return self._count(key.id, _today(), calls, key.quota_per_day)
 
     def flush(self) -> None:
         """Write the in-memory use of uncapped keys to the database."""
@@ -173,41 +168,37 @@ class KeyStore:
             pending, self._pending = self._pending, {}
             self._flushed_at = time.monotonic()
         for (key_id, day), calls in pending.items():
-            for attempt in range(3):
-                try:
-                    self._add_usage(key_id, day, calls)
-                    break
-                except IntegrityError:
-                    if attempt == 2:
-                        raise
+            self._count(key_id, day, calls)
 
-    def _add_usage(self, key_id: str, day: str, calls: int) -> None:
-        with self.engine.begin() as connection:
-            changed = connection.execute(
-                update(usage)
-                .where(usage.c.key_id == key_id, usage.c.day == day)
-                .values(count=usage.c.count + calls)
-            ).rowcount
-            if not changed:
-                connection.execute(insert(usage).values(key_id=key_id, day=day, count=calls))
+    def _count(self, key_id: str, day: str, calls: int, quota: int | None = None) -> bool:
+        """Add ``calls`` to a key's day in one transaction; False (nothing added) past ``quota``.
 
-    def _spend(self, key: ApiKey, calls: int) -> bool:
-        day = _today()
-        with self.engine.begin() as connection:
-            used = connection.execute(
-                select(usage.c.count).where(usage.c.key_id == key.id, usage.c.day == day)
-            ).scalar()
-            if key.quota_per_day is not None and (used or 0) + calls > key.quota_per_day:
-                return False
-            if used is None:
-                connection.execute(insert(usage).values(key_id=key.id, day=day, count=calls))
-            else:
-                connection.execute(
-                    update(usage)
-                    .where(usage.c.key_id == key.id, usage.c.day == day)
-                    .values(count=usage.c.count + calls)
-                )
-        return True
+        Two first calls of the day may race to insert the row: the loser retries.
+        """
+        attempts = 4
+        for attempt in range(attempts):
+            try:
+                with self.engine.begin() as connection:
+                    used = connection.execute(
+                        select(usage.c.count).where(usage.c.key_id == key_id, usage.c.day == day)
+                    ).scalar()
+                    if quota is not None and (used or 0) + calls > quota:
+                        return False
+                    if used is None:
+                        connection.execute(
+                            insert(usage).values(key_id=key_id, day=day, count=calls)
+                        )
+                    else:
+                        connection.execute(
+                            update(usage)
+                            .where(usage.c.key_id == key_id, usage.c.day == day)
+                            .values(count=usage.c.count + calls)
+                        )
+                return True
+            except IntegrityError:
+                if attempt == attempts - 1:
+                    raise
+        return False  # not reached: the last attempt returns or raises
 
     def used_today(self, key: ApiKey) -> int:
         self.flush()

@@ -66,6 +66,11 @@ class BM25Index:
         ]
 
 
+def has_index(index_dir: Path, level: str = "documents") -> bool:
+    """Whether ``build_indexes`` has written the ``level`` (documents/sentences) index here."""
+    return (index_dir / f"bm25_{level}" / "ids.json").is_file()
+
+
 def build_indexes(
     store: EvidenceStore, index_dir: Path, *, dense: bool = True
 ) -> tuple[BM25Index, BM25Index]:

@@ -119,6 +119,7 @@ def run_evidence_ask(params: dict[str, Any], context: JobContext) -> Any:
     """A chain of evidence from the service's index, or from contexts given with the question."""
     from biomedfm.evidence.agents.team import EvidenceTeam
     from biomedfm.evidence.llm import configured_llm
+    from biomedfm.evidence.retrieval.bm25 import has_index
 
     context.report(0.05, "planning")
     if params.get("contexts"):
@@ -131,7 +132,7 @@ def run_evidence_ask(params: dict[str, Any], context: JobContext) -> Any:
                 "the service has no evidence corpus yet: start it with --corpus FILE or send "
                 "contexts with the question"
             )
-        if not (context.evidence_index / "bm25_documents" / "ids.json").is_file():
+        if not has_index(context.evidence_index):
             raise LookupError(
                 "the evidence corpus is still being indexed (see the evidence-ingest job); "
                 "ask again when it has finished"
