@@ -13,7 +13,6 @@ B-factors differ from one structure to the next.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,12 +20,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from safetensors.numpy import load_file, save_file
 from scipy.spatial import cKDTree
 
 from biomedfm.dynamics.modes import gnm
 from biomedfm.dynamics.structure_io import Structure, one_letter
 from biomedfm.errors import InputError
+from biomedfm.linear_io import load_linear, save_linear
 
 AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
 STRUCTURAL = (
@@ -140,34 +139,27 @@ class FlexibilityModel:
         return np.asarray(np.sqrt(3.0 * b / (8.0 * np.pi**2)))
 
     def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        save_file(
-            {
-                "coef": self.coef.astype(np.float32),
-                "intercept": np.array([self.intercept], dtype=np.float32),
-                "mean": self.mean.astype(np.float32),
-                "scale": self.scale.astype(np.float32),
-            },
-            str(directory / "model.safetensors"),
+        arrays = {"coef": self.coef, "intercept": np.array([self.intercept]), "mean": self.mean}
+        save_linear(
+            directory,
+            {**arrays, "scale": self.scale},
+            {"features": list(FEATURE_NAMES), **self.metadata},
         )
-        config = {"features": list(FEATURE_NAMES), **self.metadata}
-        (directory / "config.json").write_text(json.dumps(config, indent=2) + "\n")
 
     @classmethod
     def load(cls, directory: Path) -> FlexibilityModel:
-        config = json.loads((directory / "config.json").read_text())
-        if tuple(config["features"]) != FEATURE_NAMES:
-            raise InputError(
-                f"flexibility model in {directory} was made for other features: retrain it "
-                "with 'biomedfm dynamics train-flexibility'"
-            )
-        arrays = load_file(str(directory / "model.safetensors"))
+        arrays, metadata = load_linear(
+            directory,
+            {"features": list(FEATURE_NAMES)},
+            "flexibility model",
+            "biomedfm dynamics train-flexibility",
+        )
         return cls(
-            coef=arrays["coef"].astype(np.float64),
+            coef=arrays["coef"],
             intercept=float(arrays["intercept"][0]),
-            mean=arrays["mean"].astype(np.float64),
-            scale=arrays["scale"].astype(np.float64),
-            metadata={k: v for k, v in config.items() if k != "features"},
+            mean=arrays["mean"],
+            scale=arrays["scale"],
+            metadata=metadata,
         )
 
 

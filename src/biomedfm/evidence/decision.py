@@ -14,7 +14,6 @@ metrics); loading never unpickles.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from safetensors.numpy import load_file, save_file
+
+from biomedfm.linear_io import load_linear, save_linear
 
 LABELS = ("yes", "no", "maybe")
 SHIPPED_DIR = Path(__file__).parent / "models" / "decision"
@@ -140,36 +140,22 @@ class DecisionModel:
         return LABELS[best], float(p[best])
 
     def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        save_file(
-            {
-                "coef": self.coef.astype(np.float32),
-                "intercept": self.intercept.astype(np.float32),
-                "mean": self.mean.astype(np.float32),
-                "scale": self.scale.astype(np.float32),
-            },
-            str(directory / "model.safetensors"),
+        arrays = {"coef": self.coef, "intercept": self.intercept, "mean": self.mean}
+        save_linear(
+            directory,
+            {**arrays, "scale": self.scale},
+            {"labels": list(LABELS), "features": list(FEATURE_NAMES), **self.metadata},
         )
-        config = {"labels": list(LABELS), "features": list(FEATURE_NAMES), **self.metadata}
-        (directory / "config.json").write_text(json.dumps(config, indent=2) + "\n")
 
     @classmethod
     def load(cls, directory: Path) -> DecisionModel:
-        config = json.loads((directory / "config.json").read_text())
-        if tuple(config["features"]) != FEATURE_NAMES or tuple(config["labels"]) != LABELS:
-            raise ValueError(
-                f"decision model in {directory} was made for other features: retrain it with "
-                "'biomedfm evidence train-decision'"
-            )
-        arrays = load_file(str(directory / "model.safetensors"))
-        metadata = {k: v for k, v in config.items() if k not in ("labels", "features")}
-        return cls(
-            coef=arrays["coef"].astype(np.float64),
-            intercept=arrays["intercept"].astype(np.float64),
-            mean=arrays["mean"].astype(np.float64),
-            scale=arrays["scale"].astype(np.float64),
-            metadata=metadata,
+        arrays, metadata = load_linear(
+            directory,
+            {"features": list(FEATURE_NAMES), "labels": list(LABELS)},
+            "decision model",
+            "biomedfm evidence train-decision",
         )
+        return cls(**arrays, metadata=metadata)
 
 
 @lru_cache(maxsize=1)
