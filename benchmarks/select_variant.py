@@ -1,21 +1,32 @@
 """Print the sweep variant with the lowest mean CV MSE (validation folds only).
 
-Usage: python benchmarks/select_variant.py RUNS_DIR PREFIX  → prints the variant name.
-Variants that did not finish have no cv_metrics.json and are skipped; 'base' when none did.
+Usage: python benchmarks/select_variant.py RUNS_DIR PREFIX [--baseline MSE]
+→ prints the variant name. Variants that did not finish have no cv_metrics.json and are
+skipped; ``--baseline`` enters the currently shipped model's recorded CV MSE as 'base', which
+is also the answer when no variant finished.
 """
 
-import json
+import argparse
 import sys
+import json
 from pathlib import Path
 
 
 def main() -> None:
-    runs, prefix = Path(sys.argv[1]), sys.argv[2]
-    scores = {}
-    for metrics in sorted(runs.glob(f"{prefix}*/cv_metrics.json")):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("runs", type=Path)
+    parser.add_argument("prefix")
+    parser.add_argument("--baseline", type=float, default=None)
+    args = parser.parse_args()
+    scores = {} if args.baseline is None else {"base": args.baseline}
+    for metrics in sorted(args.runs.glob(f"{args.prefix}*/cv_metrics.json")):
+        variant = metrics.parent.name[len(args.prefix) :]
+        if "-" in variant or "lite" in variant:  # another stage's run (lite, cold splits)
+            continue
         summary = json.loads(metrics.read_text())["summary"]
-        scores[metrics.parent.name[len(prefix) :]] = summary["mse"]["mean"]
-        print(f"{metrics.parent.name}: CV MSE {summary['mse']['mean']:.4f}", file=sys.stderr)
+        scores[variant] = summary["mse"]["mean"]
+    for name, mse in sorted(scores.items(), key=lambda item: item[1]):
+        print(f"{args.prefix}{name}: CV MSE {mse:.4f}", file=sys.stderr)
     print(min(scores, key=scores.__getitem__) if scores else "base")
 
 

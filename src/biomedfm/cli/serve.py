@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -13,8 +14,9 @@ from rich.table import Table
 
 from biomedfm.config import get_settings
 from biomedfm.errors import BiomedfmError
-from biomedfm.service.db import connect, database_url
-from biomedfm.service.keys import KeyStore
+
+if TYPE_CHECKING:  # the service's libraries load only when a service command runs
+    from biomedfm.service.keys import KeyStore
 
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -46,6 +48,7 @@ def serve(
     from biomedfm.service.app import create_app
     from biomedfm.service.bootstrap import ensure_admin_key, ensure_corpus
     from biomedfm.service.jobs.queue import open_queue
+    from biomedfm.service.keys import KeyStore
 
     settings = get_settings()
     if corpus is not None:
@@ -107,6 +110,9 @@ def worker(
 
 
 def _keys() -> KeyStore:
+    from biomedfm.service.db import connect, database_url
+    from biomedfm.service.keys import KeyStore
+
     settings = get_settings()
     return KeyStore(connect(database_url(settings.home, settings.database_url)))
 
