@@ -33,15 +33,6 @@ class NetConfig(BaseModel):
         default_factory=lambda: [1024, 512], description="Hidden widths of the fusion head."
     )
     dropout: float = Field(0.3, ge=0.0, lt=1.0, description="Dropout rate in towers and head.")
-    drug_id_dim: int = Field(
-        0, ge=0, description="Trailing drug feature columns that are an identity one-hot."
-    )
-    protein_id_dim: int = Field(
-        0, ge=0, description="Trailing protein feature columns that are an identity one-hot."
-    )
-    id_dropout: float = Field(
-        0.0, ge=0.0, le=1.0, description="Chance, per training pair, of hiding each identity."
-    )
 
 
 class MemberLinear(nn.Module):
@@ -93,31 +84,14 @@ class AffinityNet(nn.Module):
         )
         self.head = _mlp(m, [3 * e, *config.head_hidden], config.dropout, last_activation=True)
         self.output = MemberLinear(m, config.head_hidden[-1] if config.head_hidden else 3 * e, 2)
-        # Identity inputs start at zero weight: an entity a member never trained on (a cold-split
-        # validation drug, any new compound) then contributes exactly nothing through them.
-        with torch.no_grad():
-            for tower, width in (
-                (self.drug_tower, config.drug_id_dim),
-                (self.protein_tower, config.protein_id_dim),
-            ):
-                if width:
-                    tower[0].weight[:, -width:].zero_()
-
-    def _hide_identity(self, features: torch.Tensor, width: int) -> torch.Tensor:
-        """Training only: zero each row's identity one-hot with probability ``id_dropout``."""
-        if not (self.training and width and self.config.id_dropout > 0):
-            return features
-        keep = torch.rand(*features.shape[:-1], 1, device=features.device)
-        keep = (keep >= self.config.id_dropout).to(features.dtype)
-        return torch.cat([features[..., :-width], features[..., -width:] * keep], dim=-1)
 
     def encode_drugs(self, features: torch.Tensor) -> torch.Tensor:
         """Drug features (N, drug_dim) or (M, N, drug_dim) → embeddings (M, N, embed_dim)."""
-        return self.drug_tower(self._hide_identity(features, self.config.drug_id_dim))
+        return self.drug_tower(features)
 
     def encode_proteins(self, features: torch.Tensor) -> torch.Tensor:
         """Protein features (N, protein_dim) or (M, N, ·) → embeddings (M, N, embed_dim)."""
-        return self.protein_tower(self._hide_identity(features, self.config.protein_id_dim))
+        return self.protein_tower(features)
 
     def score(
         self, drug_embedding: torch.Tensor, protein_embedding: torch.Tensor

@@ -24,12 +24,6 @@ class TrainConfig(BaseModel):
     drug_featurizer: dict[str, Any] = Field(description="Drug featurizer name and parameters.")
     protein_featurizer: dict[str, Any] = Field(description="Protein featurizer spec.")
     net: NetConfig = Field(description="Network shape; n_members = members of the final model.")
-    identity: bool = Field(
-        False,
-        description="Append a learned identity embedding per training drug and protein "
-        "(see biomedfm.chem.featurizers.DrugIdentityFeaturizer); new entities fall back on "
-        "structure alone.",
-    )
     split: str = Field("given", description="CV splitter: given, random, cold-drug, ...")
     n_folds: int = Field(5, ge=2, description="Cross-validation folds (one CV member each).")
     epochs: int = Field(100, ge=1, description="Epochs for every CV member and refit member.")

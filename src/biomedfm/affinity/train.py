@@ -36,12 +36,7 @@ from biomedfm.affinity.model import Z90, AffinityModel, ModelConfig
 from biomedfm.affinity.nn import AffinityNet
 from biomedfm.affinity.presets import TrainConfig
 from biomedfm.affinity.splits import SPLITTERS, Fold
-from biomedfm.chem.featurizers import (
-    fit_identity,
-    identity_width,
-    make_featurizer,
-    with_identity,
-)
+from biomedfm.chem.featurizers import make_featurizer
 from biomedfm.chem.molecules import to_mol
 from biomedfm.errors import InputError
 
@@ -61,31 +56,6 @@ class FeatureSet:
     drug_index: np.ndarray
     protein_index: np.ndarray
     y: np.ndarray
-
-
-def fit_featurizers(frame: pd.DataFrame, config: TrainConfig) -> TrainConfig:
-    """Fit the data-dependent featurizer settings (identity vocabularies) on ``frame``.
-
-    The vocabulary covers every entity of the table, validation folds included: that is
-    harmless, because identity weights start at zero and only move for entities a member
-    trains on (see :class:`biomedfm.affinity.nn.AffinityNet`).
-    """
-    drug_spec, protein_spec = config.drug_featurizer, config.protein_featurizer
-    if config.identity:
-        drug_spec, protein_spec = with_identity(drug_spec), with_identity(protein_spec)
-    drugs = [to_mol(s) for s in frame["smiles"].unique()]
-    proteins = list(frame["sequence"].str.upper().unique())
-    drug_spec = fit_identity("drug", drug_spec, drugs)
-    protein_spec = fit_identity("protein", protein_spec, proteins)
-    net = config.net.model_copy(
-        update={
-            "drug_id_dim": identity_width(drug_spec),
-            "protein_id_dim": identity_width(protein_spec),
-        }
-    )
-    return config.model_copy(
-        update={"drug_featurizer": drug_spec, "protein_featurizer": protein_spec, "net": net}
-    )
 
 
 def featurize_frame(frame: pd.DataFrame, config: TrainConfig) -> FeatureSet:
@@ -454,7 +424,6 @@ def run_training(
     """Cross-validate, calibrate, optionally refit on all pairs, and save the final model."""
     check_device(config.device)
     prepare_run_dir(out_dir, config, override=override)
-    config = fit_featurizers(frame, config)
     features = featurize_frame(frame, config)
     config = config.model_copy(
         update={

@@ -6,8 +6,7 @@ the featurizer and its parameters and loading rebuilds exactly the same one.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
@@ -89,115 +88,21 @@ class MaccsFeaturizer:
         return {}
 
 
-class _ConcatFeaturizer:
-    """Several featurizers of one kind side by side (e.g. Morgan counts + MACCS keys)."""
+class ConcatDrugFeaturizer:
+    """Several drug featurizers side by side (e.g. Morgan counts + MACCS keys)."""
 
     name: ClassVar[str] = "concat"
-    kind: ClassVar[str]
 
     def __init__(self, parts: list[dict[str, Any]]) -> None:
         self.parts_spec = parts
-        self.parts = [make_featurizer(self.kind, spec) for spec in parts]
+        self.parts = [make_featurizer("drug", spec) for spec in parts]
         self.dim = sum(part.dim for part in self.parts)
 
-    def featurize(self, items: Sequence[Any]) -> np.ndarray:
-        return np.concatenate([part.featurize(items) for part in self.parts], axis=1)
+    def featurize(self, mols: Sequence[Chem.Mol]) -> np.ndarray:
+        return np.concatenate([part.featurize(mols) for part in self.parts], axis=1)
 
     def params(self) -> dict[str, Any]:
         return {"parts": self.parts_spec}
-
-
-class ConcatDrugFeaturizer(_ConcatFeaturizer):
-    kind = "drug"
-
-
-class ConcatProteinFeaturizer(_ConcatFeaturizer):
-    kind = "protein"
-
-
-def entity_key(text: str) -> str:
-    """Short stable key of a canonical SMILES or a sequence (keeps model configs small)."""
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
-
-
-class _IdentityFeaturizer:
-    """One-hot identity over the entities seen in training; all zeros for any other.
-
-    Why: on the random-pair benchmarks every test drug and protein also occurs in training, and
-    a learned per-entity embedding (collaborative filtering) captures what fingerprints and
-    k-mers miss. The network zero-initialises these inputs' weights and drops them at random
-    while training, so an unseen entity (all zeros) falls back on its structural features.
-    ``keys`` is fitted from the training table (:func:`fit_identity`).
-    """
-
-    name: ClassVar[str] = "identity"
-
-    def __init__(self, keys: list[str] | None = None) -> None:
-        self.keys = list(keys or [])
-        self._slot = {key: slot for slot, key in enumerate(self.keys)}
-        self.dim = len(self.keys)
-
-    def _key(self, item: Any) -> str:
-        raise NotImplementedError
-
-    def featurize(self, items: Sequence[Any]) -> np.ndarray:
-        out = np.zeros((len(items), self.dim), dtype=np.float32)
-        if self.dim:
-            for row, item in enumerate(items):
-                slot = self._slot.get(self._key(item))
-                if slot is not None:
-                    out[row, slot] = 1.0
-        return out
-
-    def fitted_keys(self, items: Iterable[Any]) -> list[str]:
-        """Sorted distinct keys of ``items`` (molecules or sequences)."""
-        return sorted({self._key(item) for item in items})
-
-    def params(self) -> dict[str, Any]:
-        return {"keys": self.keys}
-
-
-class DrugIdentityFeaturizer(_IdentityFeaturizer):
-    """Identity keyed by canonical SMILES, so any spelling of a training drug matches."""
-
-    def _key(self, item: Any) -> str:
-        return entity_key(Chem.MolToSmiles(item))
-
-
-class ProteinIdentityFeaturizer(_IdentityFeaturizer):
-    """Identity keyed by the (validated, upper-case) sequence."""
-
-    def _key(self, item: Any) -> str:
-        return entity_key(str(item))
-
-
-def fit_identity(kind: str, spec: dict[str, Any], items: Sequence[Any]) -> dict[str, Any]:
-    """The spec with every ``identity`` featurizer's keys fitted on ``items``."""
-    if spec["name"] == "identity":
-        return {**spec, "keys": make_featurizer(kind, {"name": "identity"}).fitted_keys(items)}
-    if spec["name"] == "concat":
-        return {**spec, "parts": [fit_identity(kind, part, items) for part in spec["parts"]]}
-    return spec
-
-
-def _last_part(spec: dict[str, Any]) -> dict[str, Any]:
-    """The featurizer that makes the last columns of ``spec``'s features."""
-    if spec["name"] == "concat" and spec["parts"]:
-        return _last_part(spec["parts"][-1])
-    return spec
-
-
-def with_identity(spec: dict[str, Any]) -> dict[str, Any]:
-    """``spec`` followed by an (unfitted) identity one-hot, unless it already ends in one."""
-    if _last_part(spec)["name"] == "identity":
-        return spec
-    return {"name": "concat", "parts": [spec, {"name": "identity"}]}
-
-
-def identity_width(spec: dict[str, Any]) -> int:
-    """How many trailing feature columns are identity one-hots (0 when none)."""
-    last = _last_part(spec)
-    return len(last.get("keys") or []) if last["name"] == "identity" else 0
 
 
 class KmerFeaturizer:
@@ -248,13 +153,8 @@ DRUG_FEATURIZERS: dict[str, type] = {
     "morgan": MorganFeaturizer,
     "maccs": MaccsFeaturizer,
     "concat": ConcatDrugFeaturizer,
-    "identity": DrugIdentityFeaturizer,
 }
-PROTEIN_FEATURIZERS: dict[str, type] = {
-    "kmer": KmerFeaturizer,
-    "concat": ConcatProteinFeaturizer,
-    "identity": ProteinIdentityFeaturizer,
-}
+PROTEIN_FEATURIZERS: dict[str, type] = {"kmer": KmerFeaturizer}
 
 
 def make_featurizer(kind: str, spec: dict[str, Any]) -> Any:
