@@ -11,6 +11,7 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -34,7 +35,7 @@ def _fail(error: Exception) -> typer.Exit:
         )
     else:
         message = str(error)
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(code=2)
 
 
@@ -239,6 +240,99 @@ def demo() -> None:
     for row, (drug, protein) in enumerate(zip(pairs["drug"], pairs["protein"], strict=True)):
         table.add_row(drug, protein, *[column[row] for column in columns])
     Console().print(table)
+
+
+@app.command()
+def screen(
+    input: Path = typer.Option(
+        ..., "--input", "-i", help="Library: .smi, .csv, .tsv or .sdf, optionally .gz."
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="Hits CSV: the top-K per target."),
+    target_fasta: Path | None = typer.Option(
+        None, help="Target FASTA; several records make a panel."
+    ),
+    target_sequence: str | None = typer.Option(None, help="One target sequence instead."),
+    model: str = typer.Option("davis-lite", help="Shipped model, run/model or ONNX directory."),
+    top: int = typer.Option(1000, help="Hits kept per target."),
+    selectivity: bool = typer.Option(
+        False, help="Rank by affinity to the first target minus the max over the others."
+    ),
+    all_scores: Path | None = typer.Option(None, help="Also write every score to this Parquet."),
+    resume: bool = typer.Option(False, help="Continue an interrupted run with the same settings."),
+    backend: str = typer.Option("torch", help="torch, onnx (exported model) or ray."),
+    address: str | None = typer.Option(None, help="Ray cluster address (ray backend)."),
+    workers: int | None = typer.Option(
+        None, min=0, help="Featurization processes (default: one per CPU; 0: none)."
+    ),
+    chunk_size: int = typer.Option(10_000, min=1, help="Records per chunk (resume unit)."),
+    device: str = typer.Option("cpu", help="cpu or cuda (torch and ray backends)."),
+    smiles_column: str = typer.Option("smiles", help="SMILES column of a CSV/TSV library."),
+    id_column: str | None = typer.Option(None, help="Compound-id column (default: guessed)."),
+) -> None:
+    """Screen a compound library against a target or a panel; streamed, parallel, resumable."""
+    from biomedfm.affinity.screening import Screen, ScreenSettings, read_targets
+    from biomedfm.affinity.screening_backends import make_backend, make_scorer
+
+    try:
+        targets = read_targets(target_fasta, target_sequence)
+        scorer = make_scorer(model, backend, device)
+        settings = ScreenSettings(
+            library=input,
+            targets=targets,
+            model=model,
+            top=top,
+            chunk_size=chunk_size,
+            selectivity=selectivity,
+            smiles_column=smiles_column,
+            id_column=id_column,
+            all_scores=all_scores,
+        )
+        run = Screen(settings, scorer, output)
+        engine = make_backend(backend, scorer, targets, model, workers, device, address)
+        with _progress() as bar:
+            task = bar.add_task("screen", total=None, status="counting records")
+            from biomedfm.affinity.library import count_records
+
+            total = count_records(input)
+            bar.update(task, total=total, status="")
+
+            def hook(done: int, total: int, rate: float) -> None:
+                bar.update(task, completed=done, status=f"{rate:,.0f} compounds/s")
+
+            summary = run.run(engine, resume=resume, progress=hook, total=total)
+    except BiomedfmError as error:
+        raise _fail(error) from None
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/yellow]: continue with the same command plus --resume")
+        raise typer.Exit(130) from None
+    err.print(
+        f"screened {summary.n_records - summary.resumed_from:,} compounds in "
+        f"{summary.seconds:.1f} s ({summary.compounds_per_s:,.0f}/s) against "
+        f"{len(targets)} target(s): {summary.n_valid:,} scored, {summary.n_invalid:,} invalid"
+    )
+    for kind, path in summary.outputs.items():
+        err.print(f"  {kind}: {path}")
+
+
+@app.command()
+def export(
+    model: str = typer.Option(..., help="Shipped model name or a run/model directory."),
+    output: Path = typer.Option(..., "--output", "-o", help="Directory for the exported model."),
+    format: str = typer.Option("onnx", help="Export format (onnx)."),
+    int8: bool = typer.Option(False, help="Dynamic int8 quantization of the weights."),
+) -> None:
+    """Export a model for onnxruntime; screen with it via --backend onnx --model DIR."""
+    from biomedfm.affinity.io import load_model
+    from biomedfm.affinity.onnx_export import export_onnx
+
+    if format != "onnx":
+        raise _fail(BiomedfmError(f"unknown format {format!r}; the supported format is onnx"))
+    try:
+        directory = export_onnx(load_model(model), output, int8=int8)
+    except BiomedfmError as error:
+        raise _fail(error) from None
+    size = sum(p.stat().st_size for p in directory.glob("*.onnx")) / 2**20
+    err.print(f"exported {model} ({'int8' if int8 else 'fp32'}, {size:.1f} MB) → {directory}")
 
 
 def _progress() -> Progress:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 
 from biomedfm.errors import BiomedfmError
@@ -19,7 +20,7 @@ err = Console(stderr=True)
 
 
 def _fail(error: BiomedfmError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {error}")
+    err.print(f"[red]error:[/red] {escape(str(error))}")
     return typer.Exit(code=2)
 
 

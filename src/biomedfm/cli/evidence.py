@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from biomedfm.errors import BiomedfmError
@@ -45,7 +46,7 @@ def _llm(base_url: str | None, model: str | None, embedded: bool = False) -> LLM
     try:
         return configured_llm(base_url, model, embedded)
     except BiomedfmError as error:
-        err.print(f"[red]error:[/red] {error}")
+        err.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(code=2) from None
 
 
@@ -80,7 +81,7 @@ def ingest(
         build_indexes(store, index, dense=dense)
         err.print(f"index {index}: {len(store)} documents")
     except BiomedfmError as error:
-        err.print(f"[red]error:[/red] {error}")
+        err.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(code=2) from None
     finally:
         store.close()
@@ -149,7 +150,7 @@ def ask(
             index, _llm(llm_base_url, llm_model, llm_embedded)
         ).answer(question, molecules=molecules, affinity_model=affinity_model)
     except BiomedfmError as error:
-        err.print(f"[red]error:[/red] {error}")
+        err.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(code=2) from None
     if as_json:
         payload = {**chain.model_dump(mode="json"), "trace": trace.model_dump()["steps"]}
@@ -230,6 +231,6 @@ def train_decision(
             raise BiomedfmError(f"{path}: no such file; give --input or --data-dir")
         report = train_decision_model(path, output, repeats=repeats)
     except BiomedfmError as error:
-        err.print(f"[red]error:[/red] {error}")
+        err.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(code=2) from None
     typer.echo(json.dumps(report, indent=2))

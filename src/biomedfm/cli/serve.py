@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from biomedfm.config import get_settings
@@ -23,7 +24,7 @@ console = Console(stderr=True)
 
 
 def _fail(error: BiomedfmError) -> typer.Exit:
-    console.print(f"[red]error:[/red] {error}")
+    console.print(f"[red]error:[/red] {escape(str(error))}")
     return typer.Exit(2)
 
 

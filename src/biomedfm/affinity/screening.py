@@ -1,0 +1,551 @@
+"""Virtual screening: a compound library against one target or a panel, streamed and resumable.
+
+The library is read in chunks of ``chunk_size`` records; each chunk is featurized (in worker
+processes), encoded once, scored against every target's cached embedding, and folded into a
+running top-K per target. Memory is therefore flat in library size. After each chunk the run
+commits its state (records done, the top-K tables, the invalid-molecule side file's length)
+atomically into ``<output>.screen/``, so ``--resume`` after Ctrl-C or ``kill -9`` continues
+from the last committed chunk and ends with the same result as an uninterrupted run: chunk
+boundaries are fixed by the settings, and ties in the ranking are broken by library order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from biomedfm.affinity.library import LibraryChunk, count_records, read_library
+from biomedfm.chem.featurizers import make_featurizer
+from biomedfm.chem.molecules import to_mol
+from biomedfm.chem.sequences import validate_sequence
+from biomedfm.errors import InputError
+
+STATE_DIR_SUFFIX = ".screen"
+
+
+@dataclass
+class Target:
+    """One protein of the panel; ``name`` labels its rows in the output."""
+
+    name: str
+    sequence: str
+
+
+def read_targets(fasta: Path | None = None, sequence: str | None = None) -> list[Target]:
+    """Targets from a (multi-record) FASTA file or one sequence; order is kept.
+
+    Raises:
+        InputError: neither or both given, an empty file, or an invalid sequence (named).
+    """
+    if (fasta is None) == (sequence is None):
+        raise InputError("give the target as --target-fasta FILE or --target-sequence SEQ")
+    if sequence is not None:
+        return [Target("target", validate_sequence(sequence))]
+    assert fasta is not None
+    if not fasta.is_file():
+        raise InputError(f"target FASTA {fasta} does not exist")
+    records: list[tuple[str, list[str]]] = []
+    for line in fasta.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith(">"):
+            records.append((line[1:].split(maxsplit=1)[0] if line[1:].strip() else "", []))
+        elif line.strip():
+            if not records:
+                raise InputError(f"{fasta}: sequence before the first '>' header line")
+            records[-1][1].append(line.strip())
+    if not records:
+        raise InputError(f"{fasta}: no FASTA records (each starts with a '>name' line)")
+    targets = []
+    for number, (name, lines) in enumerate(records, start=1):
+        try:
+            targets.append(Target(name or f"target{number}", validate_sequence("".join(lines))))
+        except InputError as error:
+            raise InputError(f"{fasta}, record {number} ({name or 'unnamed'}): {error}") from None
+    names = [t.name for t in targets]
+    if len(set(names)) != len(names):
+        raise InputError(f"{fasta}: target names repeat; give each record a distinct name")
+    return targets
+
+
+# --- featurization (runs in worker processes) -------------------------------------------
+
+_WORKER_FEATURIZER: Any = None
+
+
+def init_featurizer_worker(spec: dict[str, Any]) -> None:
+    """Process-pool initializer: build the drug featurizer once per worker."""
+    global _WORKER_FEATURIZER
+    _WORKER_FEATURIZER = make_featurizer("drug", spec)
+
+
+@dataclass
+class Featurized:
+    """Features of a chunk's valid molecules and why the others were rejected."""
+
+    features: np.ndarray
+    valid: np.ndarray
+    """(n_valid,) positions of the valid molecules within the chunk."""
+    errors: list[tuple[int, str]]
+
+
+def featurize_smiles(
+    smiles: list[str], read_errors: dict[int, str], featurizer: Any = None
+) -> Featurized:
+    """Parse and featurize; invalid SMILES are reported, never raised."""
+    featurizer = featurizer or _WORKER_FEATURIZER
+    mols, valid, errors = [], [], []
+    for position, text in enumerate(smiles):
+        if position in read_errors:
+            errors.append((position, read_errors[position]))
+            continue
+        try:
+            mols.append(to_mol(text))
+            valid.append(position)
+        except InputError as error:
+            errors.append((position, str(error)))
+    return Featurized(
+        np.asarray(featurizer.featurize(mols), dtype=np.float32),
+        np.asarray(valid, dtype=np.int64),
+        errors,
+    )
+
+
+# --- scoring ------------------------------------------------------------------------------
+
+
+class Scorer(Protocol):
+    """What screening needs of a model (the PyTorch and the ONNX backends both provide it)."""
+
+    @property
+    def target(self) -> str: ...
+
+    @property
+    def drug_featurizer_spec(self) -> dict[str, Any]: ...
+
+    def encode_targets(self, sequences: list[str]) -> Any: ...
+
+    def score(self, features: np.ndarray, targets: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Drug features (n, D) → mean and sigma, (n, n_targets) each, in target units."""
+        ...
+
+
+class TorchScorer:
+    """:class:`Scorer` over an :class:`biomedfm.affinity.model.AffinityModel`."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    @property
+    def target(self) -> str:
+        return str(self.model.target)
+
+    @property
+    def drug_featurizer_spec(self) -> dict[str, Any]:
+        return dict(self.model.config.drug_featurizer)
+
+    def encode_targets(self, sequences: list[str]) -> Any:
+        return self.model.encode_proteins(self.model.featurize_proteins(sequences))
+
+    def score(self, features: np.ndarray, targets: Any) -> tuple[np.ndarray, np.ndarray]:
+        n, n_targets = len(features), targets.shape[1]
+        drugs = self.model.encode_drugs(features)
+        prediction = self.model.score_embeddings(
+            drugs,
+            targets,
+            np.tile(np.arange(n), n_targets),
+            np.repeat(np.arange(n_targets), n),
+        )
+        return prediction.mean.reshape(n_targets, n).T, prediction.sigma.reshape(n_targets, n).T
+
+
+@dataclass
+class ChunkScores:
+    """A scored chunk: scores of its valid molecules and the reasons for the invalid ones."""
+
+    chunk: LibraryChunk
+    valid: np.ndarray
+    mean: np.ndarray
+    sigma: np.ndarray
+    errors: list[tuple[int, str]]
+
+
+def score_chunk(
+    scorer: Scorer, targets: Any, chunk: LibraryChunk, featurized: Featurized
+) -> ChunkScores:
+    """Score one featurized chunk against every target."""
+    if len(featurized.valid):
+        mean, sigma = scorer.score(featurized.features, targets)
+    else:
+        n_targets = int(targets.shape[1])
+        mean = sigma = np.empty((0, n_targets))
+    return ChunkScores(chunk, featurized.valid, mean, sigma, featurized.errors)
+
+
+# --- backends: chunks in, scored chunks out, in library order -----------------------------
+
+
+class LocalBackend:
+    """Featurization in ``workers`` processes (0: in this process), scoring here.
+
+    A bounded window of chunks is in flight, so featurization keeps ahead of the model (on a
+    GPU too) while memory stays flat.
+    """
+
+    def __init__(self, scorer: Scorer, targets: Any, workers: int, batch: int = 1000) -> None:
+        self.scorer, self.targets, self.workers, self.batch = scorer, targets, workers, batch
+
+    def map(self, chunks: Iterator[LibraryChunk]) -> Iterator[ChunkScores]:
+        spec = self.scorer.drug_featurizer_spec
+        if self.workers == 0:
+            featurizer = make_featurizer("drug", spec)
+            for chunk in chunks:
+                featurized = featurize_smiles(chunk.smiles, chunk.read_errors, featurizer)
+                yield score_chunk(self.scorer, self.targets, chunk, featurized)
+            return
+        import multiprocessing
+        from collections import deque
+        from concurrent.futures import Future, ProcessPoolExecutor
+
+        context = multiprocessing.get_context("spawn")  # no fork of a threaded torch process
+        with ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=init_featurizer_worker, initargs=(spec,)
+        ) as pool:
+            window: deque[tuple[LibraryChunk, list[Future[Featurized]]]] = deque()
+            max_tasks = 4 * self.workers
+            in_flight = 0
+            for chunk in chunks:
+                futures = []
+                for start in range(0, len(chunk), self.batch):
+                    part = chunk.smiles[start : start + self.batch]
+                    errors = {
+                        p - start: e
+                        for p, e in chunk.read_errors.items()
+                        if start <= p < start + self.batch
+                    }
+                    futures.append(pool.submit(featurize_smiles, part, errors))
+                window.append((chunk, futures))
+                in_flight += len(futures)
+                while window and in_flight >= max_tasks:
+                    in_flight -= len(window[0][1])
+                    yield self._collect(*window.popleft())
+            while window:
+                yield self._collect(*window.popleft())
+
+    def _collect(self, chunk: LibraryChunk, futures: list[Any]) -> ChunkScores:
+        parts = [f.result() for f in futures]
+        offsets = range(0, len(chunk), self.batch)
+        featurized = Featurized(
+            np.concatenate([p.features for p in parts]) if parts else np.empty((0, 0)),
+            np.concatenate([p.valid + o for p, o in zip(parts, offsets, strict=True)]),
+            [(pos + o, e) for p, o in zip(parts, offsets, strict=True) for pos, e in p.errors],
+        )
+        return score_chunk(self.scorer, self.targets, chunk, featurized)
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+@dataclass
+class ScreenSettings:
+    """Everything that changes a screen's result (hashed into the resume state)."""
+
+    library: Path
+    targets: list[Target]
+    model: str
+    top: int = 1000
+    chunk_size: int = 10_000
+    selectivity: bool = False
+    smiles_column: str = "smiles"
+    id_column: str | None = None
+    all_scores: Path | None = None
+
+    def digest(self) -> str:
+        stat = self.library.stat()
+        payload = {
+            "library": [str(self.library.resolve()), stat.st_size, int(stat.st_mtime)],
+            "targets": [[t.name, t.sequence] for t in self.targets],
+            "model": self.model,
+            "top": self.top,
+            "chunk_size": self.chunk_size,
+            "selectivity": self.selectivity,
+            "columns": [self.smiles_column, self.id_column],
+            "all_scores": str(self.all_scores) if self.all_scores else None,
+        }
+        return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:16]
+
+
+@dataclass
+class ScreenSummary:
+    """Counts and speed of a finished screen."""
+
+    n_records: int
+    n_valid: int
+    n_invalid: int
+    seconds: float
+    resumed_from: int
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def compounds_per_s(self) -> float:
+        return (self.n_records - self.resumed_from) / self.seconds if self.seconds else 0.0
+
+
+ProgressHook = Callable[[int, int, float], None]
+"""Called after each chunk with (records done, records in the library, compounds/s)."""
+
+
+class TopK:
+    """The best ``k`` rows per ranking, ties broken by library order (so chunking is invisible)."""
+
+    def __init__(self, k: int, tables: dict[str, pd.DataFrame]) -> None:
+        self.k = k
+        self.tables = tables
+
+    def update(self, name: str, candidates: pd.DataFrame) -> None:
+        current = self.tables[name]
+        merged = (
+            candidates if current.empty else pd.concat([current, candidates], ignore_index=True)
+        )
+        order = np.lexsort((merged["index"].to_numpy(), -merged["score"].to_numpy()))
+        self.tables[name] = merged.iloc[order[: self.k]].reset_index(drop=True)
+
+
+def _best_in_chunk(k: int, index: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Positions of the chunk's best ``k`` by score, ties by library order."""
+    return np.lexsort((index, -score))[:k]
+
+
+class Screen:
+    """One screening run: ``run()`` streams the library and writes the outputs."""
+
+    def __init__(self, settings: ScreenSettings, scorer: Scorer, output: Path) -> None:
+        if settings.selectivity and len(settings.targets) < 2:
+            raise InputError("--selectivity needs a panel: at least two targets in the FASTA")
+        if settings.top < 1:
+            raise InputError("--top must be at least 1")
+        self.settings = settings
+        self.scorer = scorer
+        self.output = output
+        self.state_dir = output.with_name(output.name + STATE_DIR_SUFFIX)
+        self.invalid_path = output.with_name(output.stem + ".invalid.csv")
+        self.rankings = (
+            ["selectivity"] if settings.selectivity else [t.name for t in settings.targets]
+        )
+
+    # state -----------------------------------------------------------------------------
+
+    def _load_state(self, resume: bool) -> tuple[dict[str, Any], TopK]:
+        empty = {name: pd.DataFrame(columns=self._columns()) for name in self.rankings}
+        fresh = {"digest": self.settings.digest(), "done": 0, "valid": 0, "invalid": 0, "parts": 0}
+        state_file = self.state_dir / "state.json"
+        if resume and state_file.is_file():
+            state = json.loads(state_file.read_text())
+            if state["digest"] != fresh["digest"]:
+                raise InputError(
+                    f"{self.state_dir} belongs to a screen with other settings (library, "
+                    "targets, model, --top or --chunk-size changed): rerun without --resume"
+                )
+            tables = {
+                name: pd.read_parquet(self.state_dir / f"top_{i}.parquet")
+                for i, name in enumerate(self.rankings)
+            }
+            if not self.invalid_path.is_file():
+                raise InputError(
+                    f"{self.invalid_path} (this screen's invalid-molecule list) is gone: rerun "
+                    "without --resume"
+                )
+            with self.invalid_path.open("r+b") as handle:  # drop rows of an uncommitted chunk
+                handle.truncate(state["invalid_bytes"])
+            return state, TopK(self.settings.top, tables)
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+        self.state_dir.mkdir(parents=True)
+        self.invalid_path.write_text("index,compound_id,smiles,error\n")
+        fresh["invalid_bytes"] = self.invalid_path.stat().st_size
+        return fresh, TopK(self.settings.top, empty)
+
+    def _commit(self, state: dict[str, Any], topk: TopK) -> None:
+        for i, name in enumerate(self.rankings):
+            path = self.state_dir / f"top_{i}.parquet"
+            topk.tables[name].to_parquet(path.with_suffix(".tmp"), index=False)
+            path.with_suffix(".tmp").replace(path)
+        state["invalid_bytes"] = self.invalid_path.stat().st_size
+        tmp = self.state_dir / "state.json.tmp"
+        tmp.write_text(json.dumps(state))
+        tmp.replace(self.state_dir / "state.json")
+
+    def _columns(self) -> list[str]:
+        t = self.scorer.target
+        columns = ["index", "compound_id", "smiles", "score", f"pred_{t}", f"unc_{t}"]
+        if self.settings.selectivity:
+            columns += ["off_target", f"pred_{t}_off_target"]
+        return columns
+
+    # per chunk ---------------------------------------------------------------------------
+
+    def _fold(self, scored: ChunkScores, topk: TopK, state: dict[str, Any]) -> None:
+        chunk, valid, t = scored.chunk, scored.valid, self.scorer.target
+        index = chunk.start + valid
+        ids = np.asarray(chunk.ids, dtype=object)[valid]
+        smiles = np.asarray(chunk.smiles, dtype=object)[valid]
+        if self.settings.selectivity:
+            off = scored.mean[:, 1:]
+            worst = off.argmax(axis=1)
+            score = scored.mean[:, 0] - off.max(axis=1)
+            best = _best_in_chunk(self.settings.top, index, score)
+            off_sigma = scored.sigma[:, 1:][np.arange(len(worst)), worst]
+            names = np.asarray([x.name for x in self.settings.targets[1:]], dtype=object)
+            frame = pd.DataFrame(
+                {
+                    "index": index[best],
+                    "compound_id": ids[best],
+                    "smiles": smiles[best],
+                    "score": score[best],
+                    f"pred_{t}": scored.mean[best, 0],
+                    f"unc_{t}": np.hypot(scored.sigma[best, 0], off_sigma[best]),
+                    "off_target": names[worst[best]],
+                    f"pred_{t}_off_target": off.max(axis=1)[best],
+                }
+            )
+            topk.update("selectivity", frame)
+        else:
+            for column, target in enumerate(self.settings.targets):
+                score = scored.mean[:, column]
+                best = _best_in_chunk(self.settings.top, index, score)
+                frame = pd.DataFrame(
+                    {
+                        "index": index[best],
+                        "compound_id": ids[best],
+                        "smiles": smiles[best],
+                        "score": score[best],
+                        f"pred_{t}": score[best],
+                        f"unc_{t}": scored.sigma[best, column],
+                    }
+                )
+                topk.update(target.name, frame)
+        if scored.errors:
+            rows = pd.DataFrame(
+                {
+                    "index": [chunk.start + p for p, _ in scored.errors],
+                    "compound_id": [chunk.ids[p] for p, _ in scored.errors],
+                    "smiles": [chunk.smiles[p] for p, _ in scored.errors],
+                    "error": [e for _, e in scored.errors],
+                }
+            )
+            rows.to_csv(self.invalid_path, mode="a", header=False, index=False)
+        if self.settings.all_scores is not None:
+            self._write_scores_part(scored, state["parts"])
+            state["parts"] += 1
+        state["done"] = chunk.start + len(chunk)
+        state["valid"] += len(valid)
+        state["invalid"] += len(scored.errors)
+
+    def _score_columns(self) -> list[str]:
+        t = self.scorer.target
+        if len(self.settings.targets) == 1:
+            return [f"pred_{t}", f"unc_{t}"]
+        return [f"{kind}_{t}_{x.name}" for x in self.settings.targets for kind in ("pred", "unc")]
+
+    def _write_scores_part(self, scored: ChunkScores, part: int) -> None:
+        chunk, valid = scored.chunk, scored.valid
+        data: dict[str, Any] = {
+            "index": chunk.start + valid,
+            "compound_id": np.asarray(chunk.ids, dtype=object)[valid],
+            "smiles": np.asarray(chunk.smiles, dtype=object)[valid],
+        }
+        columns = iter(self._score_columns())
+        for column in range(scored.mean.shape[1]):
+            data[next(columns)] = scored.mean[:, column].astype(np.float32)
+            data[next(columns)] = scored.sigma[:, column].astype(np.float32)
+        parts = self.state_dir / "scores"
+        parts.mkdir(exist_ok=True)
+        pd.DataFrame(data).to_parquet(parts / f"part-{part:06d}.parquet", index=False)
+
+    # outputs -----------------------------------------------------------------------------
+
+    def _write_outputs(self, topk: TopK, state: dict[str, Any]) -> dict[str, str]:
+        frames = []
+        for name in self.rankings:
+            table = topk.tables[name].copy()
+            table.insert(0, "rank", np.arange(1, len(table) + 1))
+            table.insert(
+                1, "target", self.settings.targets[0].name if name == "selectivity" else name
+            )
+            if self.settings.selectivity:
+                table = table.rename(columns={"score": "selectivity"})
+            else:
+                table = table.drop(columns=["score"])
+            frames.append(table.drop(columns=["index"]))
+        hits = pd.concat(frames, ignore_index=True)
+        for column in hits.columns:
+            if column.startswith(("pred_", "unc_")) or column == "selectivity":
+                hits[column] = hits[column].astype(float).round(4)
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        hits.to_csv(self.output, index=False)
+        outputs = {"hits": str(self.output), "invalid": str(self.invalid_path)}
+        if self.settings.all_scores is not None:
+            self._merge_scores(self.settings.all_scores, state["parts"])
+            outputs["all_scores"] = str(self.settings.all_scores)
+        return outputs
+
+    def _merge_scores(self, destination: Path, n_parts: int) -> None:
+        """Concatenate the per-chunk parts into one Parquet file, one part in memory at a time."""
+        import pyarrow.parquet as pq
+
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        parts = [self.state_dir / "scores" / f"part-{i:06d}.parquet" for i in range(n_parts)]
+        writer = None
+        try:
+            for part in parts:
+                table = pq.read_table(part)
+                if writer is None:
+                    writer = pq.ParquetWriter(str(destination), table.schema)
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+
+    def run(
+        self,
+        backend: Any,
+        *,
+        resume: bool = False,
+        progress: ProgressHook | None = None,
+        total: int | None = None,
+    ) -> ScreenSummary:
+        """Screen the library (or its rest, with ``resume``) and write the outputs."""
+        state, topk = self._load_state(resume)
+        resumed_from = int(state["done"])
+        total = total if total is not None else count_records(self.settings.library)
+        chunks = read_library(
+            self.settings.library,
+            chunk_size=self.settings.chunk_size,
+            skip=resumed_from,
+            smiles_column=self.settings.smiles_column,
+            id_column=self.settings.id_column,
+        )
+        started = time.perf_counter()
+        for scored in backend.map(chunks):
+            self._fold(scored, topk, state)
+            self._commit(state, topk)
+            if progress is not None:
+                elapsed = max(time.perf_counter() - started, 1e-9)
+                progress(int(state["done"]), total, (state["done"] - resumed_from) / elapsed)
+        seconds = time.perf_counter() - started
+        outputs = self._write_outputs(topk, state)
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+        return ScreenSummary(
+            n_records=int(state["done"]),
+            n_valid=int(state["valid"]),
+            n_invalid=int(state["invalid"]),
+            seconds=seconds,
+            resumed_from=resumed_from,
+            outputs=outputs,
+        )
