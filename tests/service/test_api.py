@@ -274,3 +274,19 @@ def test_metrics_and_access_log_without_bodies(
     assert 'biomedfm_requests_total{method="POST",route="/api/v1/evidence/ask",status="202"}' in (
         metrics
     )
+
+
+def test_screen_targets_are_checked_at_submission(api: TestClient, user_key: str) -> None:
+    body = {
+        "model": "davis-lite",
+        "targets": [
+            {"name": "T1", "sequence": SEQUENCE},
+            {"name": "T1", "sequence": "MKV1234QQ"},
+        ],
+        "compounds": [{"id": "a", "smiles": "CCO"}],
+    }
+    response = api.post("/api/v1/affinity/screen", json=body, headers=h(user_key))
+    assert response.status_code == 422
+    problems = {tuple(p["loc"]): p["msg"] for p in response.json()["detail"]}
+    assert "repeats" in problems[("body", "targets", 1, "name")]
+    assert "non-amino-acid" in problems[("body", "targets", 1, "sequence")]

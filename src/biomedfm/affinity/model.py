@@ -173,21 +173,54 @@ class AffinityModel:
             drug_index: (n_pairs,) row of each pair's drug in ``drug_embedding``.
             protein_index: (n_pairs,) row of each pair's protein in ``protein_embedding``.
         """
-        means, sigmas = [], []
-        for mean, log_var in self._member_outputs(
-            drug_embedding, protein_embedding, drug_index, protein_index, batch_size
-        ):
-            total_var = log_var.exp().mean(dim=0)
-            if mean.shape[0] > 1:
-                total_var = total_var + mean.var(dim=0, unbiased=False)
-            means.append(mean.mean(dim=0).cpu().numpy())
-            sigmas.append(total_var.sqrt().cpu().numpy())
-        if not means:
+        parts = [
+            self._combine_members(mean, log_var)
+            for mean, log_var in self._member_outputs(
+                drug_embedding, protein_embedding, drug_index, protein_index, batch_size
+            )
+        ]
+        if not parts:
             return Prediction(np.empty(0), np.empty(0))
+        return Prediction(
+            np.concatenate([p.mean for p in parts]), np.concatenate([p.sigma for p in parts])
+        )
+
+    def _combine_members(self, mean: torch.Tensor, log_var: torch.Tensor) -> Prediction:
+        """Members' standardised outputs (M, ...) → ensemble mean and calibrated sigma."""
+        total_var = log_var.exp().mean(dim=0)
+        if mean.shape[0] > 1:
+            total_var = total_var + mean.var(dim=0, unbiased=False)
         scale = self.config.y_std
         return Prediction(
-            mean=np.concatenate(means).astype(np.float64) * scale + self.config.y_mean,
-            sigma=np.concatenate(sigmas).astype(np.float64) * scale * self.config.sigma_scale,
+            mean=mean.mean(dim=0).cpu().numpy().astype(np.float64) * scale + self.config.y_mean,
+            sigma=total_var.sqrt().cpu().numpy().astype(np.float64)
+            * scale
+            * self.config.sigma_scale,
+        )
+
+    @torch.inference_mode()
+    def score_grid(
+        self, drug_embedding: torch.Tensor, protein_embedding: torch.Tensor, block: int = 0
+    ) -> Prediction:
+        """Every drug (M, n, E) against every protein (M, T, E) → mean and sigma (n, T).
+
+        Screening's path: see :meth:`AffinityNet.score_grid`. Drugs go in blocks sized so the
+        per-pair activations stay near 64 MB whatever the panel size.
+        """
+        m, n = drug_embedding.shape[0], drug_embedding.shape[1]
+        t = protein_embedding.shape[1]
+        width = max(self.config.net.embed_dim, *(self.config.net.head_hidden or [1]))
+        block = block or max(1, 16_000_000 // (m * t * width))
+        parts = []
+        for start in range(0, n, block):
+            mean, log_var = self.net.score_grid(
+                drug_embedding[:, start : start + block], protein_embedding
+            )
+            parts.append(self._combine_members(mean.float(), log_var.float()))
+        if not parts:
+            return Prediction(np.empty((0, t)), np.empty((0, t)))
+        return Prediction(
+            np.concatenate([p.mean for p in parts]), np.concatenate([p.sigma for p in parts])
         )
 
     def _embed_pairs(

@@ -69,9 +69,6 @@ def read_targets(fasta: Path | None = None, sequence: str | None = None) -> list
             targets.append(Target(name or f"target{number}", validate_sequence("".join(lines))))
         except InputError as error:
             raise InputError(f"{fasta}, record {number} ({name or 'unnamed'}): {error}") from None
-    names = [t.name for t in targets]
-    if len(set(names)) != len(names):
-        raise InputError(f"{fasta}: target names repeat; give each record a distinct name")
     return targets
 
 
@@ -155,15 +152,8 @@ class TorchScorer:
         return self.model.encode_proteins(self.model.featurize_proteins(sequences))
 
     def score(self, features: np.ndarray, targets: Any) -> tuple[np.ndarray, np.ndarray]:
-        n, n_targets = len(features), targets.shape[1]
-        drugs = self.model.encode_drugs(features)
-        prediction = self.model.score_embeddings(
-            drugs,
-            targets,
-            np.tile(np.arange(n), n_targets),
-            np.repeat(np.arange(n_targets), n),
-        )
-        return prediction.mean.reshape(n_targets, n).T, prediction.sigma.reshape(n_targets, n).T
+        prediction = self.model.score_grid(self.model.encode_drugs(features), targets)
+        return prediction.mean, prediction.sigma
 
 
 @dataclass
@@ -331,6 +321,9 @@ class Screen:
             raise InputError("--selectivity needs a panel: at least two targets in the FASTA")
         if settings.top < 1:
             raise InputError("--top must be at least 1")
+        names = [t.name for t in settings.targets]
+        if len(set(names)) != len(names):
+            raise InputError("target names repeat: give each target a distinct name")
         self.settings = settings
         self.scorer = scorer
         self.output = output

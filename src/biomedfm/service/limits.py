@@ -26,6 +26,10 @@ class LimitChecker:
                 }
             )
 
+    def invalid(self, loc: tuple[str | int, ...], message: str) -> None:
+        """A value that is well-formed JSON but unusable (e.g. a non-amino-acid letter)."""
+        self.problems.append({"loc": ["body", *loc], "msg": message, "type": "value_error"})
+
     def raise_if_any(self) -> None:
         if self.problems:
             raise HTTPException(status_code=422, detail=self.problems[:50])

@@ -19,6 +19,7 @@ import pandas as pd
 from biomedfm.affinity.io import load_model, resolve_model_dir
 from biomedfm.affinity.model import AffinityModel
 from biomedfm.affinity.predict import predict_frame
+from biomedfm.chem.sequences import validate_sequence
 
 
 @dataclass
@@ -84,35 +85,53 @@ def run_affinity_predict(params: dict[str, Any], context: JobContext) -> Any:
 
 
 def run_affinity_screen(params: dict[str, Any], context: JobContext) -> Any:
-    """Every compound against every target; the top ``top`` per target by predicted affinity."""
+    """Every compound against every target with the screening engine; the top ``top`` each."""
+    import tempfile
+
+    from biomedfm.affinity.screening import (
+        LocalBackend,
+        Screen,
+        ScreenSettings,
+        Target,
+        TorchScorer,
+    )
+
     model = cached_model(params["model"])
-    target = model.target
+    scorer = TorchScorer(model)
+    targets = [Target(t["name"], validate_sequence(t["sequence"])) for t in params["targets"]]
     compounds: list[dict[str, str]] = params["compounds"]
-    hits: list[dict[str, Any]] = []
-    invalid: list[dict[str, Any]] = []
-    for number, protein in enumerate(params["targets"], start=1):
-        rows = predict_rows(
-            model, [{"smiles": c["smiles"], "sequence": protein["sequence"]} for c in compounds]
+    with tempfile.TemporaryDirectory(prefix="biomedfm-screen-") as tmp:
+        library = Path(tmp) / "library.csv"
+        pd.DataFrame(
+            {
+                "smiles": [c["smiles"] for c in compounds],
+                "compound_id": [c["id"] for c in compounds],
+            }
+        ).to_csv(library, index=False)
+        settings = ScreenSettings(
+            library=library, targets=targets, model=params["model"], top=params["top"]
         )
-        scored = []
-        for compound, row in zip(compounds, rows, strict=True):
-            if row["error"]:
-                if number == 1 or "sequence" in row["error"]:
-                    invalid.append({**compound, "target": protein["name"], "error": row["error"]})
-                continue
-            scored.append(
-                {
-                    "target": protein["name"],
-                    "compound_id": compound["id"],
-                    "smiles": compound["smiles"],
-                    f"pred_{target}": row[f"pred_{target}"],
-                    f"unc_{target}": row[f"unc_{target}"],
-                }
-            )
-        scored.sort(key=lambda r: -r[f"pred_{target}"])
-        hits.extend({**r, "rank": rank} for rank, r in enumerate(scored[: params["top"]], 1))
-        context.report(number / len(params["targets"]), f"target {protein['name']} scored")
-    return {"model": params["model"], "target": target, "rows": hits, "invalid": invalid}
+        output = Path(tmp) / "hits.csv"
+        run = Screen(settings, scorer, output)
+        backend = LocalBackend(scorer, scorer.encode_targets([t.sequence for t in targets]), 0)
+        run.run(
+            backend,
+            total=len(compounds),
+            progress=lambda done, total, _: context.report(
+                done / total, f"{done}/{total} compounds"
+            ),
+        )
+        hits = pd.read_csv(output, dtype={"compound_id": str, "smiles": str})
+        invalid = pd.read_csv(run.invalid_path, dtype=str, keep_default_na=False)
+    return {
+        "model": params["model"],
+        "target": model.target,
+        "rows": hits.to_dict("records"),
+        "invalid": [
+            {"id": row["compound_id"], "smiles": row["smiles"], "error": row["error"]}
+            for row in invalid.to_dict("records")
+        ],
+    }
 
 
 def run_evidence_ask(params: dict[str, Any], context: JobContext) -> Any:

@@ -12,7 +12,8 @@ from fastapi import APIRouter, File, Form, Header, HTTPException, Request, Respo
 
 from biomedfm.affinity.io import read_model_config
 from biomedfm.affinity.model import ModelConfig
-from biomedfm.errors import ModelNotFoundError
+from biomedfm.chem.sequences import validate_sequence
+from biomedfm.errors import InputError, ModelNotFoundError
 from biomedfm.service.batching import PredictionBatcher
 from biomedfm.service.deps import KeyDep, ServicesDep, spend_quota
 from biomedfm.service.limits import LimitChecker, check_molecules
@@ -156,6 +157,16 @@ def screen(
     checker.at_most(("targets",), len(body.targets), limits.max_targets, "targets")
     check_molecules(checker, limits, body.compounds, "compounds")
     check_molecules(checker, limits, body.targets, "targets")
+    seen: set[str] = set()
+    for i, target in enumerate(body.targets):
+        if target.name in seen:
+            checker.invalid(("targets", i, "name"), f"target name {target.name!r} repeats")
+        seen.add(target.name)
+        if len(target.sequence) <= limits.max_sequence_chars:
+            try:
+                validate_sequence(target.sequence)
+            except InputError as error:
+                checker.invalid(("targets", i, "sequence"), str(error))
     checker.raise_if_any()
     _check_model(body.model)
     return submit_job(
