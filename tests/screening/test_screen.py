@@ -155,6 +155,37 @@ def test_resume_after_interrupt_gives_the_uninterrupted_result(
     ]
 
 
+def test_crash_between_table_write_and_commit_resumes_cleanly(
+    tmp_path: Path,
+    scorer: TorchScorer,
+    library_csv: Path,
+    panel_fasta: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A kill after the new top-K files are written but before state.json: no duplicates."""
+    full = run_screen(
+        scorer, library_csv, panel_fasta, tmp_path / "full.csv", top=20, chunk_size=30
+    )
+    publish = Screen._publish
+    calls = []
+
+    def crash_on_third(self: Screen, state: dict[str, object]) -> None:
+        calls.append(state)
+        if len(calls) == 3:
+            raise SystemExit("killed")
+        publish(self, state)
+
+    monkeypatch.setattr(Screen, "_publish", crash_on_third)
+    out = tmp_path / "crashed.csv"
+    with pytest.raises(SystemExit):
+        run_screen(scorer, library_csv, panel_fasta, out, top=20, chunk_size=30)
+    monkeypatch.setattr(Screen, "_publish", publish)
+    state = json.loads((tmp_path / "crashed.csv.screen" / "state.json").read_text())
+    assert state["done"] == 60  # two chunks committed; the third was written, not committed
+    resumed = run_screen(scorer, library_csv, panel_fasta, out, top=20, chunk_size=30, resume=True)
+    pd.testing.assert_frame_equal(full, resumed)
+
+
 def test_resume_with_other_settings_is_refused(
     tmp_path: Path, scorer: TorchScorer, library_csv: Path, panel_fasta: Path
 ) -> None:

@@ -337,7 +337,14 @@ class Screen:
 
     def _load_state(self, resume: bool) -> tuple[dict[str, Any], TopK]:
         empty = {name: pd.DataFrame(columns=self._columns()) for name in self.rankings}
-        fresh = {"digest": self.settings.digest(), "done": 0, "valid": 0, "invalid": 0, "parts": 0}
+        fresh = {
+            "digest": self.settings.digest(),
+            "done": 0,
+            "valid": 0,
+            "invalid": 0,
+            "parts": 0,
+            "generation": 0,
+        }
         state_file = self.state_dir / "state.json"
         if resume and state_file.is_file():
             state = json.loads(state_file.read_text())
@@ -347,7 +354,7 @@ class Screen:
                     "targets, model, --top or --chunk-size changed): rerun without --resume"
                 )
             tables = {
-                name: pd.read_parquet(self.state_dir / f"top_{i}.parquet")
+                name: pd.read_parquet(self._top_path(state["generation"], i))
                 for i, name in enumerate(self.rankings)
             }
             if not self.invalid_path.is_file():
@@ -364,12 +371,31 @@ class Screen:
         fresh["invalid_bytes"] = self.invalid_path.stat().st_size
         return fresh, TopK(self.settings.top, empty)
 
+    def _top_path(self, generation: int, ranking: int) -> Path:
+        return self.state_dir / f"top-{generation:06d}-{ranking}.parquet"
+
     def _commit(self, state: dict[str, Any], topk: TopK) -> None:
+        """Make the chunk just folded durable; ``state.json`` is the one commit point.
+
+        The top-K tables go to new files of the next generation first; only the atomic
+        replace of ``state.json`` makes them current, so a kill at any moment leaves a
+        consistent state (the previous generation) to resume from.
+        """
+        generation = int(state["generation"]) + 1
         for i, name in enumerate(self.rankings):
-            path = self.state_dir / f"top_{i}.parquet"
-            topk.tables[name].to_parquet(path.with_suffix(".tmp"), index=False)
-            path.with_suffix(".tmp").replace(path)
-        state["invalid_bytes"] = self.invalid_path.stat().st_size
+            topk.tables[name].to_parquet(self._top_path(generation, i), index=False)
+        committed = {
+            **state,
+            "generation": generation,
+            "invalid_bytes": self.invalid_path.stat().st_size,
+        }
+        self._publish(committed)
+        state.update(committed)
+        for i in range(len(self.rankings)):
+            self._top_path(generation - 1, i).unlink(missing_ok=True)
+
+    def _publish(self, state: dict[str, Any]) -> None:
+        """The commit point: atomically replace ``state.json``."""
         tmp = self.state_dir / "state.json.tmp"
         tmp.write_text(json.dumps(state))
         tmp.replace(self.state_dir / "state.json")
