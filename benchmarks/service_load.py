@@ -3,11 +3,14 @@
 Starts `biomedfm serve` on loopback with a fresh BIOMEDFM_HOME, makes a key, then drives it with
 wrk (Debian package `wrk`). Every request draws 10 random compounds from the 2,111 KIBA drugs
 and one random kinase from the 379 Davis sequences, so neither caches nor batching see repeats
-they would not see in use. Prints one JSON line: requests/s, p50/p95/p99 latency (ms), errors
+they would not see in use. The server keeps each compound's embedding (``drug_cache_size``,
+10,000 by default), so after the first seconds the 2,111 compounds are served from that cache;
+``--drug-cache 0`` turns it off, which measures the cost when every compound is new. Prints one
+JSON line: requests/s, p50/p95/p99 latency (ms), errors
 (socket errors + non-2xx responses).
 
 Usage: python benchmarks/service_load.py [--seconds 60] [--connections 32] [--model davis-lite]
-       [--http-workers 1] [--data-dir ../shared/data]
+       [--http-workers 1] [--drug-cache 0] [--data-dir ../shared/data]
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--http-workers", type=int, default=2)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--drug-cache", type=int, default=None, help="Compound cache size.")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk not found: apt-get install wrk")
@@ -79,6 +83,8 @@ def main() -> None:
             "BIOMEDFM_HOME": str(home),
             "BIOMEDFM_SERVICE__RATE_PER_MINUTE": "10000000",
         }
+        if args.drug_cache is not None:
+            env["BIOMEDFM_SERVICE__DRUG_CACHE_SIZE"] = str(args.drug_cache)
         key = KeyStore(connect(database_url(home, None))).create("load", admin=True)
         server = subprocess.Popen(
             [
@@ -134,6 +140,7 @@ def main() -> None:
                 model=args.model,
                 pairs_per_request=10,
                 http_workers=args.http_workers,
+                drug_cache=args.drug_cache,
             )
             print(json.dumps(result))
         finally:

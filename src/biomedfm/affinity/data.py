@@ -7,6 +7,7 @@ restored on the way out, so output files keep the user's input columns untouched
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,16 +116,19 @@ class PairCheck:
     """Valid molecules keyed by stripped SMILES, so prediction need not parse them again."""
 
 
-def check_pairs(frame: pd.DataFrame) -> PairCheck:
+def check_pairs(frame: pd.DataFrame, known_smiles: Container[str] = ()) -> PairCheck:
     """Check every row's SMILES and sequence, keeping each valid molecule parsed.
 
     Each distinct SMILES/sequence is checked once, so a panel of 10k compounds against one
-    target costs one sequence check.
+    target costs one sequence check. SMILES in ``known_smiles`` (a model's embedding cache)
+    were valid when cached and are not parsed again.
     """
     mols: dict[str, Chem.Mol] = {}
 
     def parse(value: str) -> None:
-        mols[value.strip()] = to_mol(value)
+        text = value.strip()
+        if text not in known_smiles:
+            mols[text] = to_mol(value)
 
     smiles_errors = _errors_by_value(frame["smiles"], parse)
     sequence_errors = _errors_by_value(frame["sequence"], validate_sequence)

@@ -50,6 +50,49 @@ class ModelConfig(BaseModel):
     )
 
 
+class EmbeddingCache:
+    """A bounded, thread-safe LRU of per-entity embeddings (M, embed_dim), keyed by text.
+
+    For serving: targets and compounds repeat across requests, so their featurization and
+    encoding are paid once. Off (size 0) by default, and during training, where the weights
+    change under the cache.
+    """
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._items: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def resize(self, size: int) -> None:
+        with self._lock:
+            self.size = size
+            self._items.clear()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def keys(self) -> set[str]:
+        return set(self._items)
+
+    def embed(self, keys: Sequence[str], encode: Any) -> torch.Tensor:
+        """Embeddings (M, n, E) of distinct ``keys``; ``encode(missing keys)`` fills misses."""
+        with self._lock:
+            missing = [k for k in keys if k not in self._items]
+            if missing:
+                fresh = encode(missing)
+                for i, key in enumerate(missing):
+                    self._items[key] = fresh[:, i]
+            for key in keys:
+                self._items.move_to_end(key)
+            embedding = torch.stack([self._items[k] for k in keys], dim=1)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return embedding
+
+
 @dataclass
 class Prediction:
     """Predicted target and its calibrated standard uncertainty, both (n,) in target units."""
@@ -64,9 +107,8 @@ class AffinityModel:
     def __init__(self, config: ModelConfig, net: AffinityNet) -> None:
         self.config = config
         self.net = net.eval()
-        self._protein_cache: OrderedDict[str, torch.Tensor] = OrderedDict()
-        self._protein_cache_size = 0
-        self._protein_cache_lock = threading.Lock()
+        self.protein_cache = EmbeddingCache()
+        self.drug_cache = EmbeddingCache()
         self.drug_featurizer = make_featurizer("drug", config.drug_featurizer)
         self.protein_featurizer = make_featurizer("protein", config.protein_featurizer)
 
@@ -96,32 +138,33 @@ class AffinityModel:
         )
 
     def cache_proteins(self, size: int) -> None:
-        """Keep the embeddings of the last ``size`` distinct sequences (0: off, the default).
+        """Keep the embeddings of the last ``size`` distinct sequences (0: off, the default)."""
+        self.protein_cache.resize(size)
 
-        For serving: targets repeat across requests, so their featurization and encoding are
-        paid once. Off during training, where the weights change under the cache.
+    def cache_drugs(self, size: int) -> None:
+        """Keep the embeddings of the last ``size`` distinct SMILES (0: off, the default).
+
+        A cached SMILES is neither parsed nor featurized again (it was valid when cached).
         """
-        with self._protein_cache_lock:
-            self._protein_cache_size = size
-            self._protein_cache.clear()
+        self.drug_cache.resize(size)
 
     def protein_embeddings(self, sequences: Sequence[str]) -> torch.Tensor:
         """Distinct valid sequences (n,) → embeddings (M, n, embed_dim), through the cache."""
-        if not self._protein_cache_size:
+        if not self.protein_cache.size:
             return self.encode_proteins(self.featurize_proteins(sequences))
-        with self._protein_cache_lock:
-            cache = self._protein_cache
-            missing = [s for s in sequences if s not in cache]
-            if missing:
-                fresh = self.encode_proteins(self.featurize_proteins(missing))
-                for i, sequence in enumerate(missing):
-                    cache[sequence] = fresh[:, i]
-            for sequence in sequences:
-                cache.move_to_end(sequence)
-            embedding = torch.stack([cache[s] for s in sequences], dim=1)
-            while len(cache) > self._protein_cache_size:
-                cache.popitem(last=False)
-        return embedding
+        return self.protein_cache.embed(
+            sequences, lambda missing: self.encode_proteins(self.featurize_proteins(missing))
+        )
+
+    def drug_embeddings(
+        self, smiles: Sequence[str], mols: Mapping[str, Chem.Mol] | None = None
+    ) -> torch.Tensor:
+        """Distinct valid SMILES (n,) → embeddings (M, n, embed_dim), through the cache."""
+        if not self.drug_cache.size:
+            return self.encode_drugs(self.featurize_drugs(smiles, mols))
+        return self.drug_cache.embed(
+            smiles, lambda missing: self.encode_drugs(self.featurize_drugs(missing, mols))
+        )
 
     @torch.inference_mode()
     def encode_drugs(self, features: np.ndarray, batch_size: int = 8192) -> torch.Tensor:
@@ -234,7 +277,7 @@ class AffinityModel:
         protein_keys, protein_index = np.unique(
             np.asarray(sequences, dtype=object), return_inverse=True
         )
-        drug_embedding = self.encode_drugs(self.featurize_drugs(list(drug_keys), mols))
+        drug_embedding = self.drug_embeddings(list(drug_keys), mols)
         protein_embedding = self.protein_embeddings(list(protein_keys))
         return drug_embedding, protein_embedding, drug_index, protein_index
 

@@ -33,7 +33,7 @@ class PredictionResult:
 
 def predict_frame(model: AffinityModel, frame: pd.DataFrame) -> PredictionResult:
     """Predict every valid row of a frame with canonical ``smiles``/``sequence`` columns."""
-    check = check_pairs(frame)
+    check = check_pairs(frame, known_smiles=model.drug_cache)
     errors = check.errors
     valid = (errors == "").to_numpy()
     mean = np.full(len(frame), np.nan)

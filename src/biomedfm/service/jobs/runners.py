@@ -20,6 +20,7 @@ from biomedfm.affinity.io import load_model, resolve_model_dir
 from biomedfm.affinity.model import AffinityModel
 from biomedfm.affinity.predict import predict_frame
 from biomedfm.chem.sequences import validate_sequence
+from biomedfm.config import get_settings
 
 
 @dataclass
@@ -42,6 +43,7 @@ def _model(directory: str, mtime: float) -> AffinityModel:
     del mtime  # part of the cache key: a retrained run directory is loaded again
     model = load_model(directory)
     model.cache_proteins(PROTEIN_CACHE_SIZE)
+    model.cache_drugs(get_settings().service.drug_cache_size)
     return model
 
 
