@@ -290,3 +290,21 @@ def test_screen_targets_are_checked_at_submission(api: TestClient, user_key: str
     problems = {tuple(p["loc"]): p["msg"] for p in response.json()["detail"]}
     assert "repeats" in problems[("body", "targets", 1, "name")]
     assert "non-amino-acid" in problems[("body", "targets", 1, "sequence")]
+
+
+def test_uncapped_usage_is_flushed_off_the_request_path(
+    keys: KeyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from biomedfm.service import keys as keys_module
+
+    monkeypatch.setattr(keys_module, "FLUSH_S", 0.0)
+    keys.create("busy")
+    key = keys.list()[-1]
+    for _ in range(50):
+        assert keys.spend(key)
+    deadline = time.monotonic() + 10
+    while keys._flushing and time.monotonic() < deadline:  # the background writer finishes
+        time.sleep(0.01)
+    assert keys.used_today(key) == 50

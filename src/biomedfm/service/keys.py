@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
 import time
@@ -50,6 +51,7 @@ def _today() -> str:
 
 CHECK_TTL_S = 2.0
 FLUSH_S = 1.0
+logger = logging.getLogger(__name__)
 
 
 class KeyStore:
@@ -64,6 +66,7 @@ class KeyStore:
         self._pending: dict[tuple[str, str], int] = {}
         self._flushed_at = time.monotonic()
         self._lock = threading.Lock()
+        self._flushing = False
 
     def create(self, name: str, *, admin: bool = False, quota_per_day: int | None = None) -> str:
         """A new key's full text (shown once; only its salted hash is stored).
@@ -156,19 +159,37 @@ class KeyStore:
             with self._lock:
                 slot = (key.id, _today())
                 self._pending[slot] = self._pending.get(slot, 0) + calls
-                due = time.monotonic() - self._flushed_at >= FLUSH_S
-            if due:
-                self.flush()
+                due = not self._flushing and time.monotonic() - self._flushed_at >= FLUSH_S
+                if due:
+                    self._flushing = True
+            if due:  # off the request path: a write transaction would stall the event loop
+                threading.Thread(target=self._background_flush, daemon=True).start()
             return True
         return self._count(key.id, _today(), calls, key.quota_per_day)
+
+    def _background_flush(self) -> None:
+        try:
+            self.flush()
+        except Exception as error:  # the counts stay pending; the next flush retries them
+            logger.warning("usage flush failed, will retry: %s", error)
+        finally:
+            with self._lock:
+                self._flushing = False
 
     def flush(self) -> None:
         """Write the in-memory use of uncapped keys to the database."""
         with self._lock:
             pending, self._pending = self._pending, {}
             self._flushed_at = time.monotonic()
-        for (key_id, day), calls in pending.items():
-            self._count(key_id, day, calls)
+        items = list(pending.items())
+        for done, ((key_id, day), calls) in enumerate(items):
+            try:
+                self._count(key_id, day, calls)
+            except Exception:  # keep what was not written for the next flush, then report
+                with self._lock:
+                    for slot, left in items[done:]:
+                        self._pending[slot] = self._pending.get(slot, 0) + left
+                raise
 
     def _count(self, key_id: str, day: str, calls: int, quota: int | None = None) -> bool:
         """Add ``calls`` to a key's day in one transaction; False (nothing added) past ``quota``.
