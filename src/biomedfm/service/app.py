@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -49,6 +50,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.service.request_threads:
             torch.set_num_threads(settings.service.request_threads)
         reaper = asyncio.create_task(_recover_forever(queue, settings.service.reaper_interval_s))
+        # Everything imported so far (torch, RDKit, pandas, FastAPI: millions of objects) lives
+        # as long as the process; freezing it keeps the collector's full passes, which would
+        # re-scan all of it, from stalling requests for tens of milliseconds.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
