@@ -111,10 +111,12 @@ def test_top_k_matches_all_scores_and_selectivity(
 
 
 class _Interrupting:
-    """Wraps a backend and raises KeyboardInterrupt (like Ctrl-C) after ``after`` chunks."""
+    """An in-process backend that raises KeyboardInterrupt (like Ctrl-C) after ``after`` chunks."""
 
-    def __init__(self, backend: LocalBackend, after: int) -> None:
-        self.backend, self.after = backend, after
+    def __init__(self, scorer: TorchScorer, fasta: Path, after: int) -> None:
+        sequences = [t.sequence for t in read_targets(fasta)]
+        self.backend = LocalBackend(scorer, scorer.encode_targets(sequences), 0)
+        self.after = after
 
     def map(self, chunks: Iterator[LibraryChunk]) -> Iterator[ChunkScores]:
         for number, scored in enumerate(self.backend.map(chunks)):
@@ -130,14 +132,12 @@ def test_resume_after_interrupt_gives_the_uninterrupted_result(
         scorer, library_csv, panel_fasta, tmp_path / "full.csv", top=20, chunk_size=30,
         all_scores=tmp_path / "full.parquet",
     )  # fmt: skip
-    targets = read_targets(panel_fasta)
-    encoded = scorer.encode_targets([t.sequence for t in targets])
     out = tmp_path / "resumed.csv"
     with pytest.raises(KeyboardInterrupt):
         run_screen(
             scorer, library_csv, panel_fasta, out, top=20, chunk_size=30,
             all_scores=tmp_path / "resumed.parquet",
-            backend=_Interrupting(LocalBackend(scorer, encoded, 0), after=4),
+            backend=_Interrupting(scorer, panel_fasta, after=4),
         )  # fmt: skip
     state = json.loads((tmp_path / "resumed.csv.screen" / "state.json").read_text())
     assert state["done"] == 120
@@ -191,13 +191,11 @@ def test_resume_with_other_settings_is_refused(
 ) -> None:
     from biomedfm.errors import InputError
 
-    targets = read_targets(panel_fasta)
-    encoded = scorer.encode_targets([t.sequence for t in targets])
     out = tmp_path / "x.csv"
     with pytest.raises(KeyboardInterrupt):
         run_screen(
             scorer, library_csv, panel_fasta, out, top=5, chunk_size=30,
-            backend=_Interrupting(LocalBackend(scorer, encoded, 0), after=1),
+            backend=_Interrupting(scorer, panel_fasta, after=1),
         )  # fmt: skip
     with pytest.raises(InputError, match="other settings"):
         run_screen(scorer, library_csv, panel_fasta, out, top=6, chunk_size=30, resume=True)

@@ -79,36 +79,25 @@ def export_onnx(model: AffinityModel, directory: Path, *, int8: bool = False) ->
     config = model.config.net
     directory.mkdir(parents=True, exist_ok=True)
     m, e = config.n_members, config.embed_dim
+    encoder_io = (["features"], ["embedding"], {"features": {0: "n"}, "embedding": {1: "n"}})
     examples: dict[
         str, tuple[nn.Module, tuple[torch.Tensor, ...], list[str], list[str], dict[str, Any]]
     ] = {
-        "drug_encoder": (
-            _Encoder(model, "drug"),
-            (torch.zeros(4, config.drug_dim),),
-            ["features"],
-            ["embedding"],
-            {"features": {0: "n"}, "embedding": {1: "n"}},
-        ),
-        "protein_encoder": (
-            _Encoder(model, "protein"),
-            (torch.zeros(2, config.protein_dim),),
-            ["features"],
-            ["embedding"],
-            {"features": {0: "n"}, "embedding": {1: "n"}},
-        ),
-        "scorer": (
-            _Scorer(model),
-            (torch.zeros(m, 4, e), torch.zeros(m, 4, e)),
-            ["drug_embedding", "protein_embedding"],
-            ["mean", "variance"],
-            {
-                "drug_embedding": {1: "n"},
-                "protein_embedding": {1: "n"},
-                "mean": {0: "n"},
-                "variance": {0: "n"},
-            },
-        ),
+        f"{kind}_encoder": (_Encoder(model, kind), (torch.zeros(3, dim),), *encoder_io)
+        for kind, dim in (("drug", config.drug_dim), ("protein", config.protein_dim))
     }
+    examples["scorer"] = (
+        _Scorer(model),
+        (torch.zeros(m, 4, e), torch.zeros(m, 4, e)),
+        ["drug_embedding", "protein_embedding"],
+        ["mean", "variance"],
+        {
+            "drug_embedding": {1: "n"},
+            "protein_embedding": {1: "n"},
+            "mean": {0: "n"},
+            "variance": {0: "n"},
+        },
+    )
     for name, (module, args, inputs, outputs, axes) in examples.items():
         path = directory / f"{name}.onnx"
         with torch.no_grad(), warnings.catch_warnings():
