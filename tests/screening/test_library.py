@@ -51,9 +51,11 @@ def test_sdf_bad_record_is_reported_not_raised(tmp_path: Path) -> None:
     assert len(chunk) == 3
 
 
-def test_unknown_format_and_missing_column(tmp_path: Path) -> None:
+def test_unknown_format_missing_file_and_missing_column(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="unknown library format"):
         list(read_library(Path(__file__)))
+    with pytest.raises(InputError, match="does not exist"):
+        count_records(tmp_path / "nothing.smi")
     path = tmp_path / "lib.csv"
     path.write_text("smi,name\nCCO,a\n")
     with pytest.raises(InputError, match="--smiles-column"):

@@ -297,3 +297,19 @@ def test_ray_backend_on_loopback_matches_in_process(
         backend=RayBackend(MODEL, targets, workers=2),
     )  # fmt: skip
     pd.testing.assert_frame_equal(local, ray_hits)
+
+
+def test_cli_unreadable_or_missing_library_is_a_clear_error(tmp_path: Path) -> None:
+    runner = CliRunner()
+    broken = tmp_path / "library.csv.gz"
+    broken.write_text("not gzip at all")
+    for library, message in ((broken, "cannot read"), (tmp_path / "none.smi", "does not exist")):
+        result = runner.invoke(
+            app,
+            [
+                "affinity", "screen", "-i", str(library), "-o", str(tmp_path / "h.csv"),
+                "--target-sequence", "MKVLAAGIVALLLAAGCSSHHHHHHKK", "--workers", "0",
+            ],
+        )  # fmt: skip
+        assert result.exit_code == 2
+        assert message in " ".join(result.output.split())

@@ -53,6 +53,11 @@ def library_format(path: Path) -> str:
     )
 
 
+def _check_exists(path: Path) -> None:
+    if not path.is_file():
+        raise InputError(f"library {path} does not exist")
+
+
 def _open_text(path: Path) -> IO[str]:
     if path.suffix.lower() == ".gz":
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
@@ -67,6 +72,7 @@ def _open_binary(path: Path) -> IO[bytes]:
 
 def count_records(path: Path) -> int:
     """Number of records, counted without parsing molecules (for progress and ETA)."""
+    _check_exists(path)
     fmt = library_format(path)
     with _open_text(path) as handle:
         if fmt == ".sdf":
@@ -93,8 +99,7 @@ def read_library(
     Raises:
         InputError: missing file, unknown format, or a table without the SMILES column.
     """
-    if not path.is_file():
-        raise InputError(f"library {path} does not exist")
+    _check_exists(path)
     fmt = library_format(path)
     if fmt in TABLE_FORMATS:
         yield from _read_table(path, TABLE_FORMATS[fmt], chunk_size, skip, smiles_column, id_column)

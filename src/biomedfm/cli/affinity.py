@@ -302,6 +302,10 @@ def screen(
             summary = run.run(engine, resume=resume, progress=hook, total=total)
     except BiomedfmError as error:
         raise _fail(error) from None
+    except (OSError, EOFError, ValueError) as error:  # unreadable gzip, malformed CSV line, ...
+        raise _fail(
+            BiomedfmError(f"cannot read {input}: {error}; fix or replace the file and rerun")
+        ) from None
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/yellow]: continue with the same command plus --resume")
         raise typer.Exit(130) from None
