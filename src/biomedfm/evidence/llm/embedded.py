@@ -10,6 +10,7 @@ too. Its judgement is weak, and the chain's quotes are checked verbatim by the v
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from functools import lru_cache
@@ -46,13 +47,17 @@ def _load(path: str, context: int, threads: int) -> Any:
         from llama_cpp import Llama
     except ImportError:
         raise LLMError(f"llama-cpp-python is missing: {INSTALL_HINT}") from None
-    return Llama(
+    model = Llama(
         model_path=path,
         n_ctx=context,
         n_threads=threads,
         verbose=False,
         seed=0,
     )
+    # Free it while the interpreter is whole: llama-cpp's own __del__ runs during shutdown,
+    # after the functions it calls are gone, and prints a TypeError traceback.
+    atexit.register(model.close)
+    return model
 
 
 class EmbeddedLLM:
