@@ -313,3 +313,17 @@ def test_cli_unreadable_or_missing_library_is_a_clear_error(tmp_path: Path) -> N
         )  # fmt: skip
         assert result.exit_code == 2
         assert message in " ".join(result.output.split())
+
+
+def test_header_only_library_gives_empty_outputs(tmp_path: Path) -> None:
+    library = tmp_path / "empty.csv"
+    library.write_text("smiles,compound_id\n")
+    result = CliRunner().invoke(
+        app,
+        [
+            "affinity", "screen", "-i", str(library), "-o", str(tmp_path / "h.csv"),
+            "--target-sequence", "MKVLAAGIVALLLAAGCSSHHHHHHKK", "--workers", "2",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(tmp_path / "h.csv").empty

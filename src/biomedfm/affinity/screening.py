@@ -231,9 +231,13 @@ class LocalBackend:
 
     def _collect(self, chunk: LibraryChunk, futures: list[Any]) -> ChunkScores:
         parts = [f.result() for f in futures]
+        if not parts:  # an empty chunk (a table with a header only)
+            return score_chunk(
+                self.scorer, self.targets, chunk, Featurized(np.empty((0, 0)), np.empty(0, int), [])
+            )
         offsets = range(0, len(chunk), self.batch)
         featurized = Featurized(
-            np.concatenate([p.features for p in parts]) if parts else np.empty((0, 0)),
+            np.concatenate([p.features for p in parts]),
             np.concatenate([p.valid + o for p, o in zip(parts, offsets, strict=True)]),
             [(pos + o, e) for p, o in zip(parts, offsets, strict=True) for pos, e in p.errors],
         )
