@@ -288,7 +288,7 @@ def test_ray_backend_on_loopback_matches_in_process(
     tmp_path: Path, scorer: TorchScorer, library_csv: Path, panel_fasta: Path
 ) -> None:
     pytest.importorskip("ray")
-    from biomedfm.affinity.screening_ray import RayBackend
+    from biomedfm.affinity.screening.ray_backend import RayBackend
 
     local = run_screen(scorer, library_csv, panel_fasta, tmp_path / "l.csv", top=20, chunk_size=60)
     targets = read_targets(panel_fasta)

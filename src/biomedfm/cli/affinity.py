@@ -271,7 +271,7 @@ def screen(
 ) -> None:
     """Screen a compound library against a target or a panel; streamed, parallel, resumable."""
     from biomedfm.affinity.screening import Screen, ScreenSettings, read_targets
-    from biomedfm.affinity.screening_backends import make_backend, make_scorer
+    from biomedfm.affinity.screening.backends import make_backend, make_scorer
 
     try:
         targets = read_targets(target_fasta, target_sequence)

@@ -12,13 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from biomedfm.affinity.library import LibraryChunk
-from biomedfm.affinity.screening import (
-    ChunkScores,
-    Target,
-    TorchScorer,
-    featurize_smiles,
-    score_chunk,
-)
+from biomedfm.affinity.screening.featurize import featurize_smiles
+from biomedfm.affinity.screening.scoring import ChunkScores, TorchScorer, score_chunk
+from biomedfm.affinity.screening.targets import Target
 from biomedfm.errors import BiomedfmError
 
 _WORKER_STATE: dict[str, Any] = {}

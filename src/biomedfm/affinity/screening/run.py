@@ -1,4 +1,4 @@
-"""Virtual screening: a compound library against one target or a panel, streamed and resumable.
+"""One screening run: chunks in, running top-K per target, resumable state, outputs.
 
 The library is read in chunks of ``chunk_size`` records; each chunk is featurized (in worker
 processes), encoded once, scored against every target's cached embedding, and folded into a
@@ -15,236 +15,20 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from biomedfm.affinity.library import LibraryChunk, count_records, read_library
-from biomedfm.chem.featurizers import make_featurizer
-from biomedfm.chem.molecules import to_mol
-from biomedfm.chem.sequences import validate_sequence
+from biomedfm.affinity.library import count_records, read_library
+from biomedfm.affinity.screening.scoring import ChunkScores, Scorer
+from biomedfm.affinity.screening.targets import Target
 from biomedfm.errors import InputError
 
 STATE_DIR_SUFFIX = ".screen"
-
-
-@dataclass
-class Target:
-    """One protein of the panel; ``name`` labels its rows in the output."""
-
-    name: str
-    sequence: str
-
-
-def read_targets(fasta: Path | None = None, sequence: str | None = None) -> list[Target]:
-    """Targets from a (multi-record) FASTA file or one sequence; order is kept.
-
-    Raises:
-        InputError: neither or both given, an empty file, or an invalid sequence (named).
-    """
-    if (fasta is None) == (sequence is None):
-        raise InputError("give the target as --target-fasta FILE or --target-sequence SEQ")
-    if sequence is not None:
-        return [Target("target", validate_sequence(sequence))]
-    assert fasta is not None
-    if not fasta.is_file():
-        raise InputError(f"target FASTA {fasta} does not exist")
-    records: list[tuple[str, list[str]]] = []
-    for line in fasta.read_text(encoding="utf-8", errors="replace").splitlines():
-        if line.startswith(">"):
-            records.append((line[1:].split(maxsplit=1)[0] if line[1:].strip() else "", []))
-        elif line.strip():
-            if not records:
-                raise InputError(f"{fasta}: sequence before the first '>' header line")
-            records[-1][1].append(line.strip())
-    if not records:
-        raise InputError(f"{fasta}: no FASTA records (each starts with a '>name' line)")
-    targets = []
-    for number, (name, lines) in enumerate(records, start=1):
-        try:
-            targets.append(Target(name or f"target{number}", validate_sequence("".join(lines))))
-        except InputError as error:
-            raise InputError(f"{fasta}, record {number} ({name or 'unnamed'}): {error}") from None
-    return targets
-
-
-# --- featurization (runs in worker processes) -------------------------------------------
-
-_WORKER_FEATURIZER: Any = None
-
-
-def init_featurizer_worker(spec: dict[str, Any]) -> None:
-    """Process-pool initializer: build the drug featurizer once per worker."""
-    global _WORKER_FEATURIZER
-    _WORKER_FEATURIZER = make_featurizer("drug", spec)
-
-
-@dataclass
-class Featurized:
-    """Features of a chunk's valid molecules and why the others were rejected."""
-
-    features: np.ndarray
-    valid: np.ndarray
-    """(n_valid,) positions of the valid molecules within the chunk."""
-    errors: list[tuple[int, str]]
-
-
-def featurize_smiles(
-    smiles: list[str], read_errors: dict[int, str], featurizer: Any = None
-) -> Featurized:
-    """Parse and featurize; invalid SMILES are reported, never raised."""
-    featurizer = featurizer or _WORKER_FEATURIZER
-    mols, valid, errors = [], [], []
-    for position, text in enumerate(smiles):
-        if position in read_errors:
-            errors.append((position, read_errors[position]))
-            continue
-        try:
-            mols.append(to_mol(text))
-            valid.append(position)
-        except InputError as error:
-            errors.append((position, str(error)))
-    return Featurized(
-        np.asarray(featurizer.featurize(mols), dtype=np.float32),
-        np.asarray(valid, dtype=np.int64),
-        errors,
-    )
-
-
-# --- scoring ------------------------------------------------------------------------------
-
-
-class Scorer(Protocol):
-    """What screening needs of a model (the PyTorch and the ONNX backends both provide it)."""
-
-    @property
-    def target(self) -> str: ...
-
-    @property
-    def drug_featurizer_spec(self) -> dict[str, Any]: ...
-
-    def encode_targets(self, sequences: list[str]) -> Any: ...
-
-    def score(self, features: np.ndarray, targets: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Drug features (n, D) → mean and sigma, (n, n_targets) each, in target units."""
-        ...
-
-
-class TorchScorer:
-    """:class:`Scorer` over an :class:`biomedfm.affinity.model.AffinityModel`."""
-
-    def __init__(self, model: Any) -> None:
-        self.model = model
-
-    @property
-    def target(self) -> str:
-        return str(self.model.target)
-
-    @property
-    def drug_featurizer_spec(self) -> dict[str, Any]:
-        return dict(self.model.config.drug_featurizer)
-
-    def encode_targets(self, sequences: list[str]) -> Any:
-        return self.model.encode_proteins(self.model.featurize_proteins(sequences))
-
-    def score(self, features: np.ndarray, targets: Any) -> tuple[np.ndarray, np.ndarray]:
-        prediction = self.model.score_grid(self.model.encode_drugs(features), targets)
-        return prediction.mean, prediction.sigma
-
-
-@dataclass
-class ChunkScores:
-    """A scored chunk: scores of its valid molecules and the reasons for the invalid ones."""
-
-    chunk: LibraryChunk
-    valid: np.ndarray
-    mean: np.ndarray
-    sigma: np.ndarray
-    errors: list[tuple[int, str]]
-
-
-def score_chunk(
-    scorer: Scorer, targets: Any, chunk: LibraryChunk, featurized: Featurized
-) -> ChunkScores:
-    """Score one featurized chunk against every target."""
-    if len(featurized.valid):
-        mean, sigma = scorer.score(featurized.features, targets)
-    else:
-        n_targets = int(targets.shape[1])
-        mean = sigma = np.empty((0, n_targets))
-    return ChunkScores(chunk, featurized.valid, mean, sigma, featurized.errors)
-
-
-# --- backends: chunks in, scored chunks out, in library order -----------------------------
-
-
-class LocalBackend:
-    """Featurization in ``workers`` processes (0: in this process), scoring here.
-
-    A bounded window of chunks is in flight, so featurization keeps ahead of the model (on a
-    GPU too) while memory stays flat.
-    """
-
-    def __init__(self, scorer: Scorer, targets: Any, workers: int, batch: int = 1000) -> None:
-        self.scorer, self.targets, self.workers, self.batch = scorer, targets, workers, batch
-
-    def map(self, chunks: Iterator[LibraryChunk]) -> Iterator[ChunkScores]:
-        spec = self.scorer.drug_featurizer_spec
-        if self.workers == 0:
-            featurizer = make_featurizer("drug", spec)
-            for chunk in chunks:
-                featurized = featurize_smiles(chunk.smiles, chunk.read_errors, featurizer)
-                yield score_chunk(self.scorer, self.targets, chunk, featurized)
-            return
-        import multiprocessing
-        from collections import deque
-        from concurrent.futures import Future, ProcessPoolExecutor
-
-        context = multiprocessing.get_context("spawn")  # no fork of a threaded torch process
-        with ProcessPoolExecutor(
-            self.workers, mp_context=context, initializer=init_featurizer_worker, initargs=(spec,)
-        ) as pool:
-            window: deque[tuple[LibraryChunk, list[Future[Featurized]]]] = deque()
-            max_tasks = 4 * self.workers
-            in_flight = 0
-            for chunk in chunks:
-                futures = []
-                for start in range(0, len(chunk), self.batch):
-                    part = chunk.smiles[start : start + self.batch]
-                    errors = {
-                        p - start: e
-                        for p, e in chunk.read_errors.items()
-                        if start <= p < start + self.batch
-                    }
-                    futures.append(pool.submit(featurize_smiles, part, errors))
-                window.append((chunk, futures))
-                in_flight += len(futures)
-                while window and in_flight >= max_tasks:
-                    in_flight -= len(window[0][1])
-                    yield self._collect(*window.popleft())
-            while window:
-                yield self._collect(*window.popleft())
-
-    def _collect(self, chunk: LibraryChunk, futures: list[Any]) -> ChunkScores:
-        parts = [f.result() for f in futures]
-        if not parts:  # an empty chunk (a table with a header only)
-            return score_chunk(
-                self.scorer, self.targets, chunk, Featurized(np.empty((0, 0)), np.empty(0, int), [])
-            )
-        offsets = range(0, len(chunk), self.batch)
-        featurized = Featurized(
-            np.concatenate([p.features for p in parts]),
-            np.concatenate([p.valid + o for p, o in zip(parts, offsets, strict=True)]),
-            [(pos + o, e) for p, o in zip(parts, offsets, strict=True) for pos, e in p.errors],
-        )
-        return score_chunk(self.scorer, self.targets, chunk, featurized)
-
-
-# --- the run --------------------------------------------------------------------------------
 
 
 @dataclass

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from biomedfm.affinity.screening import LocalBackend, Scorer, Target, TorchScorer
+from biomedfm.affinity.screening.local import LocalBackend
+from biomedfm.affinity.screening.scoring import Scorer, TorchScorer
+from biomedfm.affinity.screening.targets import Target
 from biomedfm.errors import InputError
 
 BACKENDS = ("torch", "onnx", "ray")
@@ -37,7 +39,7 @@ def make_backend(
     """A backend object whose ``map(chunks)`` yields scored chunks in library order."""
     n_workers = (os.cpu_count() or 1) if workers is None else workers
     if backend == "ray":
-        from biomedfm.affinity.screening_ray import RayBackend
+        from biomedfm.affinity.screening.ray_backend import RayBackend
 
         return RayBackend(model, targets, device=device, address=address, workers=workers)
     if n_workers > 0 and device == "cpu":
