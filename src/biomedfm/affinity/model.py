@@ -18,7 +18,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from rdkit import Chem
 
-from biomedfm.affinity.nn import AffinityNet, NetConfig
+from biomedfm.affinity.nn import AffinityNet, NetConfig, combine_members
 from biomedfm.chem.featurizers import make_featurizer
 from biomedfm.chem.molecules import to_mol
 from biomedfm.chem.sequences import validate_sequence
@@ -79,6 +79,8 @@ class EmbeddingCache:
 
     def embed(self, keys: Sequence[str], encode: Any) -> torch.Tensor:
         """Embeddings (M, n, E) of distinct ``keys``; ``encode(missing keys)`` fills misses."""
+        if not self.size:  # off: nothing kept, nothing locked
+            return encode(keys)
         with self._lock:
             missing = [k for k in keys if k not in self._items]
             if missing:
@@ -99,6 +101,15 @@ class Prediction:
 
     mean: np.ndarray
     sigma: np.ndarray
+
+    @staticmethod
+    def concat(parts: list[Prediction], empty_shape: tuple[int, ...] = (0,)) -> Prediction:
+        """Batches of predictions in order, as one (``empty_shape`` when there are none)."""
+        if not parts:
+            return Prediction(np.empty(empty_shape), np.empty(empty_shape))
+        return Prediction(
+            np.concatenate([p.mean for p in parts]), np.concatenate([p.sigma for p in parts])
+        )
 
 
 class AffinityModel:
@@ -150,8 +161,6 @@ class AffinityModel:
 
     def protein_embeddings(self, sequences: Sequence[str]) -> torch.Tensor:
         """Distinct valid sequences (n,) → embeddings (M, n, embed_dim), through the cache."""
-        if not self.protein_cache.size:
-            return self.encode_proteins(self.featurize_proteins(sequences))
         return self.protein_cache.embed(
             sequences, lambda missing: self.encode_proteins(self.featurize_proteins(missing))
         )
@@ -160,8 +169,6 @@ class AffinityModel:
         self, smiles: Sequence[str], mols: Mapping[str, Chem.Mol] | None = None
     ) -> torch.Tensor:
         """Distinct valid SMILES (n,) → embeddings (M, n, embed_dim), through the cache."""
-        if not self.drug_cache.size:
-            return self.encode_drugs(self.featurize_drugs(smiles, mols))
         return self.drug_cache.embed(
             smiles, lambda missing: self.encode_drugs(self.featurize_drugs(missing, mols))
         )
@@ -216,26 +223,21 @@ class AffinityModel:
             drug_index: (n_pairs,) row of each pair's drug in ``drug_embedding``.
             protein_index: (n_pairs,) row of each pair's protein in ``protein_embedding``.
         """
-        parts = [
-            self._combine_members(mean, log_var)
-            for mean, log_var in self._member_outputs(
-                drug_embedding, protein_embedding, drug_index, protein_index, batch_size
-            )
-        ]
-        if not parts:
-            return Prediction(np.empty(0), np.empty(0))
-        return Prediction(
-            np.concatenate([p.mean for p in parts]), np.concatenate([p.sigma for p in parts])
+        return Prediction.concat(
+            [
+                self._combine_members(mean, log_var)
+                for mean, log_var in self._member_outputs(
+                    drug_embedding, protein_embedding, drug_index, protein_index, batch_size
+                )
+            ]
         )
 
     def _combine_members(self, mean: torch.Tensor, log_var: torch.Tensor) -> Prediction:
         """Members' standardised outputs (M, ...) → ensemble mean and calibrated sigma."""
-        total_var = log_var.exp().mean(dim=0)
-        if mean.shape[0] > 1:
-            total_var = total_var + mean.var(dim=0, unbiased=False)
+        ensemble, total_var = combine_members(mean, log_var, mean.shape[0])
         scale = self.config.y_std
         return Prediction(
-            mean=mean.mean(dim=0).cpu().numpy().astype(np.float64) * scale + self.config.y_mean,
+            mean=ensemble.cpu().numpy().astype(np.float64) * scale + self.config.y_mean,
             sigma=total_var.sqrt().cpu().numpy().astype(np.float64)
             * scale
             * self.config.sigma_scale,
@@ -260,11 +262,7 @@ class AffinityModel:
                 drug_embedding[:, start : start + block], protein_embedding
             )
             parts.append(self._combine_members(mean.float(), log_var.float()))
-        if not parts:
-            return Prediction(np.empty((0, t)), np.empty((0, t)))
-        return Prediction(
-            np.concatenate([p.mean for p in parts]), np.concatenate([p.sigma for p in parts])
-        )
+        return Prediction.concat(parts, empty_shape=(0, t))
 
     def _embed_pairs(
         self,

@@ -35,6 +35,20 @@ class NetConfig(BaseModel):
     dropout: float = Field(0.3, ge=0.0, lt=1.0, description="Dropout rate in towers and head.")
 
 
+def combine_members(
+    mean: torch.Tensor, log_var: torch.Tensor, n_members: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Members' outputs (M, ...) → ensemble mean and total variance (standardised units).
+
+    Total variance = the members' mean predicted variance + their disagreement. ``n_members``
+    is passed as a number, not read from the shape, so ONNX export traces no branch on it.
+    """
+    total = log_var.exp().mean(dim=0)
+    if n_members > 1:
+        total = total + mean.var(dim=0, unbiased=False)
+    return mean.mean(dim=0), total
+
+
 class MemberLinear(nn.Module):
     """A linear layer with one weight matrix per ensemble member.
 

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from biomedfm.affinity.model import AffinityModel, ModelConfig
+from biomedfm.affinity.nn import combine_members
 from biomedfm.chem.featurizers import make_featurizer
 from biomedfm.chem.sequences import validate_sequence
 from biomedfm.errors import BiomedfmError, InputError
@@ -62,10 +63,7 @@ class _Scorer(nn.Module):
         self, drug_embedding: torch.Tensor, protein_embedding: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         mean, log_var = self.net.score(drug_embedding, protein_embedding)
-        total = log_var.exp().mean(dim=0)
-        if self.net.config.n_members > 1:
-            total = total + mean.var(dim=0, unbiased=False)
-        return mean.mean(dim=0), total
+        return combine_members(mean, log_var, self.net.config.n_members)
 
 
 def export_onnx(model: AffinityModel, directory: Path, *, int8: bool = False) -> Path:
