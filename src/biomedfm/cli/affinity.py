@@ -11,10 +11,10 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from biomedfm.cli.output import print_error
 from biomedfm.errors import BiomedfmError
 
 app = typer.Typer(
@@ -35,7 +35,7 @@ def _fail(error: Exception) -> typer.Exit:
         )
     else:
         message = str(error)
-    err.print(f"[red]error:[/red] {escape(message)}")
+    print_error(err, message)
     return typer.Exit(code=2)
 
 

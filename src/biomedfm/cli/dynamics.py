@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import Progress
 
+from biomedfm.cli.output import print_error
 from biomedfm.errors import BiomedfmError
 
 app = typer.Typer(
@@ -20,7 +20,7 @@ err = Console(stderr=True)
 
 
 def _fail(error: BiomedfmError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(str(error))}")
+    print_error(err, error)
     return typer.Exit(code=2)
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from biomedfm.cli.output import print_error
 from biomedfm.errors import BiomedfmError
 from biomedfm.evidence.llm.base import LLM
 
@@ -35,7 +35,7 @@ def _require_index(index: Path, level: str) -> None:
     from biomedfm.evidence.retrieval.bm25 import has_index
 
     if not has_index(index, level):
-        err.print(f"[red]error:[/red] {index} holds no index: run 'biomedfm evidence ingest' first")
+        print_error(err, f"{index} holds no index: run 'biomedfm evidence ingest' first")
         raise typer.Exit(code=2)
 
 
@@ -46,7 +46,7 @@ def _llm(base_url: str | None, model: str | None, embedded: bool = False) -> LLM
     try:
         return configured_llm(base_url, model, embedded)
     except BiomedfmError as error:
-        err.print(f"[red]error:[/red] {escape(str(error))}")
+        print_error(err, error)
         raise typer.Exit(code=2) from None
 
 
@@ -81,7 +81,7 @@ def ingest(
         build_indexes(store, index, dense=dense)
         err.print(f"index {index}: {len(store)} documents")
     except BiomedfmError as error:
-        err.print(f"[red]error:[/red] {escape(str(error))}")
+        print_error(err, error)
         raise typer.Exit(code=2) from None
     finally:
         store.close()
@@ -140,7 +140,7 @@ def ask(
     from biomedfm.evidence.agents.team import EvidenceTeam
 
     if (smiles is None) != (sequence is None):
-        err.print("[red]error:[/red] give --smiles and --sequence together")
+        print_error(err, "give --smiles and --sequence together")
         raise typer.Exit(code=2)
     molecules = [(smiles, sequence)] if smiles is not None and sequence is not None else None
 
@@ -150,7 +150,7 @@ def ask(
             index, _llm(llm_base_url, llm_model, llm_embedded)
         ).answer(question, molecules=molecules, affinity_model=affinity_model)
     except BiomedfmError as error:
-        err.print(f"[red]error:[/red] {escape(str(error))}")
+        print_error(err, error)
         raise typer.Exit(code=2) from None
     if as_json:
         payload = {**chain.model_dump(mode="json"), "trace": trace.model_dump()["steps"]}
@@ -175,10 +175,10 @@ def answer(
     from biomedfm.evidence.agents.team import EvidenceTeam
 
     if not input.is_file():
-        err.print(f"[red]error:[/red] input file {input} does not exist")
+        print_error(err, f"input file {input} does not exist")
         raise typer.Exit(code=2)
     if not with_context and (index is None or not (index / "bm25_documents").is_dir()):
-        err.print("[red]error:[/red] give --index (made by 'evidence ingest') or --with-context")
+        print_error(err, "give --index (made by 'evidence ingest') or --with-context")
         raise typer.Exit(code=2)
     llm = _llm(llm_base_url, llm_model, llm_embedded)
     team = EvidenceTeam.from_index(index, llm) if index is not None and not with_context else None
@@ -231,6 +231,6 @@ def train_decision(
             raise BiomedfmError(f"{path}: no such file; give --input or --data-dir")
         report = train_decision_model(path, output, repeats=repeats)
     except BiomedfmError as error:
-        err.print(f"[red]error:[/red] {escape(str(error))}")
+        print_error(err, error)
         raise typer.Exit(code=2) from None
     typer.echo(json.dumps(report, indent=2))

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from biomedfm.cli.output import print_error
 from biomedfm.client import Client, ServiceError
 
 app = typer.Typer(
@@ -26,7 +26,7 @@ def _client(url: str, api_key: str | None) -> Client:
 
 
 def _fail(error: ServiceError) -> typer.Exit:
-    console.print(f"[red]error:[/red] {escape(str(error))}")
+    print_error(console, error)
     return typer.Exit(2)
 
 
@@ -36,7 +36,7 @@ def health(url: str = URL) -> None:
     try:
         typer.echo(_client(url, None).health().model_dump_json(indent=2))
     except (ServiceError, OSError) as error:
-        console.print(f"[red]error:[/red] {escape(str(error))}")
+        print_error(console, error)
         raise typer.Exit(2) from None
 
 

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from biomedfm.cli.output import print_error
 from biomedfm.config import get_settings
 from biomedfm.errors import BiomedfmError
 
@@ -24,7 +24,7 @@ console = Console(stderr=True)
 
 
 def _fail(error: BiomedfmError) -> typer.Exit:
-    console.print(f"[red]error:[/red] {escape(str(error))}")
+    print_error(console, error)
     return typer.Exit(2)
 
 
