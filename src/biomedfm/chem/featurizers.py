@@ -13,6 +13,7 @@ import numpy as np
 from rdkit import Chem
 from rdkit.Chem import MACCSkeys, rdFingerprintGenerator
 
+from biomedfm.chem.kinase_pocket import KinasePocketFeaturizer
 from biomedfm.chem.sequences import STANDARD_AMINO_ACIDS
 
 
@@ -88,21 +89,34 @@ class MaccsFeaturizer:
         return {}
 
 
-class ConcatDrugFeaturizer:
-    """Several drug featurizers side by side (e.g. Morgan counts + MACCS keys)."""
+class _ConcatFeaturizer:
+    """Several featurizers of one kind side by side; their outputs are concatenated."""
 
     name: ClassVar[str] = "concat"
+    kind: ClassVar[str]
 
     def __init__(self, parts: list[dict[str, Any]]) -> None:
         self.parts_spec = parts
-        self.parts = [make_featurizer("drug", spec) for spec in parts]
+        self.parts = [make_featurizer(self.kind, spec) for spec in parts]
         self.dim = sum(part.dim for part in self.parts)
 
-    def featurize(self, mols: Sequence[Chem.Mol]) -> np.ndarray:
-        return np.concatenate([part.featurize(mols) for part in self.parts], axis=1)
+    def featurize(self, items: Sequence[Any]) -> np.ndarray:
+        return np.concatenate([part.featurize(items) for part in self.parts], axis=1)
 
     def params(self) -> dict[str, Any]:
         return {"parts": self.parts_spec}
+
+
+class ConcatDrugFeaturizer(_ConcatFeaturizer):
+    """Drug featurizers side by side (e.g. Morgan counts + MACCS keys)."""
+
+    kind = "drug"
+
+
+class ConcatProteinFeaturizer(_ConcatFeaturizer):
+    """Protein featurizers side by side (e.g. k-mer composition + kinase pocket residues)."""
+
+    kind = "protein"
 
 
 class KmerFeaturizer:
@@ -154,7 +168,11 @@ DRUG_FEATURIZERS: dict[str, type] = {
     "maccs": MaccsFeaturizer,
     "concat": ConcatDrugFeaturizer,
 }
-PROTEIN_FEATURIZERS: dict[str, type] = {"kmer": KmerFeaturizer}
+PROTEIN_FEATURIZERS: dict[str, type] = {
+    "kmer": KmerFeaturizer,
+    "kinase_pocket": KinasePocketFeaturizer,
+    "concat": ConcatProteinFeaturizer,
+}
 
 
 def make_featurizer(kind: str, spec: dict[str, Any]) -> Any:
