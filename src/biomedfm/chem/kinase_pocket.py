@@ -29,7 +29,7 @@ import parasail
 
 from biomedfm.chem.sequences import STANDARD_AMINO_ACIDS
 
-# Human ABL1 kinase domain (UniProt P00519, residues 242-502, isoform 1A numbering).
+# Human ABL1 (UniProt P00519): the 265 residues of its kinase domain, as in the Davis set.
 REFERENCE_DOMAIN = (
     "SPNYDKWEMERTDITMKHKLGGGQYGEVYEGVWKKYSLTVAVKTLKEDTMEVEEFLKEAAVMKEIKHPNLVQLLGVCTREPPFYIITEF"
     "MTYGNLLDYLRECNRQEVNAVVLLYMATQISSAMEYLEKKNFIHRDLAARNCLVGENHLVKVADFGLSRLMTGDTYTAHAGAKFPIKWT"
@@ -53,11 +53,8 @@ def _pocket_positions() -> np.ndarray:
 
 
 POCKET_POSITIONS = _pocket_positions()
-
-
-_GAP_OPEN, _GAP_EXTEND = 20, 1  # in half-bits: BLOSUM62 is doubled to keep extend 0.5 integral
-
-
+# Gap open 10 / extend 0.5 with BLOSUM62 doubled, as parasail scores only in integers.
+_GAP_OPEN, _GAP_EXTEND = 20, 1
 _ALPHABET = "ARNDCQEGHILKMFPSTWYVBZX*"  # parasail's order for its built-in BLOSUM62
 
 
