@@ -43,7 +43,9 @@ set -f  # option strings are split on spaces, never globbed
 # removed after it lost; run at commit 8eb9017) and 400 epochs (e400); see BENCHMARKS.md.
 # Session 4 changed the presets (kinase-pocket features, dropout 0.1, 100 epochs) and trained
 # Davis with them on the CPU; KIBA's shipped models predate them, so the next run is KIBA with
-# the new presets ('pocket' = the presets as they are) against its shipped CV MSE.
+# the new presets ('pocket' = the presets as they are) against its shipped CV MSE. Mind the
+# 40 MB weight budget: a pocket main is 19.4 MB, so two of them need a smaller drug tower
+# (e.g. --set drug_featurizer.n_bits=1024) before a pocket KIBA main can ship.
 # Add the next candidates here: MAIN = options of the main run, LITE = of its distilled lite.
 declare -A MAIN=(
   [pocket]=""
