@@ -39,6 +39,12 @@ def test_non_kinase_is_mostly_gaps_with_a_low_score() -> None:
     assert score < 0.1
 
 
+def test_sequence_with_nothing_to_align_scores_zero() -> None:
+    residues, score = pocket_residues("X" * 12)
+    assert residues == "-" * len(POCKET_POSITIONS)
+    assert score == 0.0
+
+
 def test_featurizer_one_hot_layout_and_registry() -> None:
     featurizer = make_featurizer("protein", {"name": "kinase_pocket"})
     assert isinstance(featurizer, KinasePocketFeaturizer)

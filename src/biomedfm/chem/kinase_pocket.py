@@ -92,6 +92,8 @@ def pocket_residues(sequence: str) -> tuple[str, float]:
     """
     cleaned = "".join(c if c in STANDARD_AMINO_ACIDS else "X" for c in sequence)
     result = _align(cleaned)
+    if result.score <= 0:  # nothing aligns (e.g. all X); parasail then reports no valid score
+        return "-" * len(POCKET_POSITIONS), 0.0
     by_reference = ["-"] * len(REFERENCE_DOMAIN)
     position = result.cigar.beg_ref
     for query_letter, reference_letter in zip(
