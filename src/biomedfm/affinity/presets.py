@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from biomedfm.affinity.nn import NetConfig
 from biomedfm.affinity.splits import SPLITTERS
+from biomedfm.chem.featurizers import make_featurizer
 
 
 class TrainConfig(BaseModel):
@@ -73,7 +74,7 @@ PRESETS: dict[str, TrainConfig] = {
         net=NetConfig(
             n_members=5,
             drug_dim=2048,
-            protein_dim=1444 + 118 * 13 + 1,
+            protein_dim=make_featurizer("protein", _PROTEIN_MAIN).dim,
             tower_hidden=256,
             embed_dim=256,
             head_hidden=[512, 256],
@@ -90,7 +91,7 @@ PRESETS: dict[str, TrainConfig] = {
         net=NetConfig(
             n_members=1,
             drug_dim=1024,
-            protein_dim=1444 + 118 * 21 + 1,
+            protein_dim=make_featurizer("protein", _PROTEIN_LITE).dim,
             tower_hidden=256,
             embed_dim=128,
             head_hidden=[256],

@@ -14,7 +14,7 @@ from rdkit import Chem
 from rdkit.Chem import MACCSkeys, rdFingerprintGenerator
 
 from biomedfm.chem.kinase_pocket import KinasePocketFeaturizer
-from biomedfm.chem.sequences import STANDARD_AMINO_ACIDS
+from biomedfm.chem.sequences import residue_indices
 
 
 class DrugFeaturizer(Protocol):
@@ -131,8 +131,6 @@ class KmerFeaturizer:
     """
 
     name: ClassVar[str] = "kmer"
-    _index = np.full(256, -1, dtype=np.int64)
-    _index[np.frombuffer(STANDARD_AMINO_ACIDS.encode(), dtype=np.uint8)] = np.arange(20)
 
     def __init__(self, ks: Sequence[int] = (1, 2, 3), bins: int | None = None) -> None:
         self.ks = tuple(int(k) for k in ks)
@@ -143,7 +141,7 @@ class KmerFeaturizer:
     def featurize(self, sequences: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(sequences), self.dim), dtype=np.float32)
         for row, sequence in enumerate(sequences):
-            codes = self._index[np.frombuffer(sequence.encode(), dtype=np.uint8)]
+            codes = residue_indices(sequence)
             offset = 0
             for k, size in zip(self.ks, self.block_sizes, strict=True):
                 block = out[row, offset : offset + size]

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 import parasail
 
-from biomedfm.chem.sequences import STANDARD_AMINO_ACIDS
+from biomedfm.chem.sequences import STANDARD_AMINO_ACIDS, residue_indices
 
 # Human ABL1 (UniProt P00519): the 265 residues of its kinase domain, as in the Davis set.
 REFERENCE_DOMAIN = (
@@ -138,7 +138,6 @@ class KinasePocketFeaturizer:
     """
 
     name: ClassVar[str] = "kinase_pocket"
-    _column: ClassVar[dict[str, int]] = {aa: i for i, aa in enumerate(STANDARD_AMINO_ACIDS)}
 
     def __init__(
         self, encoding: str = "onehot", components: int | None = None, min_score: float = 0.055
@@ -161,7 +160,8 @@ class KinasePocketFeaturizer:
             out[row, -1] = score
             if score < self.min_score:
                 continue
-            columns = np.array([self._column.get(aa, _GAP) for aa in residues], dtype=np.int64)
+            columns = residue_indices(residues)
+            columns[columns < 0] = _GAP
             out[row, :-1] = self.codes[columns].reshape(-1)
         return out
 

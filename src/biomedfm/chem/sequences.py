@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from biomedfm.errors import InputError
 
 STANDARD_AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
@@ -9,6 +11,14 @@ ALLOWED_LETTERS = frozenset(STANDARD_AMINO_ACIDS + "XU")
 MIN_SEQUENCE_LENGTH = 10
 MAX_SEQUENCE_LENGTH = 5000
 """Titin-sized inputs are out of scope; the bound keeps featurization time predictable."""
+
+_RESIDUE_INDEX = np.full(256, -1, dtype=np.int64)
+_RESIDUE_INDEX[np.frombuffer(STANDARD_AMINO_ACIDS.encode(), dtype=np.uint8)] = np.arange(20)
+
+
+def residue_indices(sequence: str) -> np.ndarray:
+    """Each letter's index in :data:`STANDARD_AMINO_ACIDS`, -1 for any other (X, U, gap)."""
+    return _RESIDUE_INDEX[np.frombuffer(sequence.encode(), dtype=np.uint8)]
 
 
 def validate_sequence(
