@@ -17,6 +17,9 @@ def main() -> None:
     for run in map(Path, sys.argv[1:]):
         path = run if run.suffix == ".json" else run / "cv_metrics.json"
         metrics = json.loads(path.read_text())
+        if "summary" not in metrics:  # e.g. an ensemble-gain result kept beside the CV files
+            print(f"skipped {path}: not a cv_metrics.json", file=sys.stderr)
+            continue
         s = metrics["summary"]
         cells = [
             f"{s[k]['mean']:.3f} ± {s[k]['sd']:.3f}"
