@@ -11,3 +11,7 @@ class InputError(BiomedfmError, ValueError):
 
 class ModelNotFoundError(BiomedfmError, LookupError):
     """A `--model` value that is neither a shipped name nor a model directory."""
+
+
+class TrainingError(BiomedfmError, RuntimeError):
+    """A training run that cannot give a usable model; the message says what to change."""

@@ -8,12 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from biomedfm.affinity.io import load_model
+from biomedfm.affinity.nn import AffinityNet
 from biomedfm.affinity.predict import evaluate_frame, predict_frame
 from biomedfm.affinity.presets import TrainConfig, resolve_config
-from biomedfm.affinity.train import calibrate, run_training
-from biomedfm.errors import InputError
+from biomedfm.affinity.train import EnsembleFitter, calibrate, featurize_frame, run_training
+from biomedfm.errors import InputError, TrainingError
 from tests.conftest import SMALL_NET
 
 
@@ -137,3 +139,71 @@ def test_calibration_is_cross_fitted() -> None:
     scale, coverage = calibrate(oof)
     assert scale == pytest.approx(3.0, rel=0.1)
     assert all(0.87 < value < 0.93 for value in coverage.values())
+
+
+def _fitter(pairs: pd.DataFrame, tmp_path: Path, n_members: int = 2) -> EnsembleFitter:
+    config = _config(grad_clip=1.0)
+    features = featurize_frame(pairs, config)
+    net = AffinityNet(
+        config.net.model_copy(
+            update={
+                "n_members": n_members,
+                "drug_dim": features.drug_x.shape[1],
+                "protein_dim": features.protein_x.shape[1],
+            }
+        )
+    )
+    labels = (features.y - features.y.mean()) / features.y.std()
+    rows = np.arange(len(pairs))
+    return EnsembleFitter(
+        net,
+        features,
+        np.repeat(labels[None], n_members, axis=0),
+        labels,
+        [rows] * n_members,
+        [np.empty(0, dtype=np.int64)] * n_members,
+        config,
+        tmp_path,
+    )
+
+
+def _member_grad_norms(fitter: EnsembleFitter) -> np.ndarray:
+    return np.sqrt(
+        sum(p.grad.pow(2).flatten(1).sum(1).numpy() for p in fitter.net.parameters())  # type: ignore[union-attr]
+    )
+
+
+def test_a_gradient_spike_is_clipped_for_its_member_only(
+    tmp_path: Path, pairs: pd.DataFrame
+) -> None:
+    fitter = _fitter(pairs, tmp_path)
+    for param in fitter.net.parameters():
+        param.grad = torch.ones_like(param) * 1e-4
+        param.grad[0] *= 1e6  # member 0 spikes, member 1 is quiet
+    before = _member_grad_norms(fitter)
+    fitter._clip_member_gradients(1.0)
+    after = _member_grad_norms(fitter)
+    assert after[0] == pytest.approx(1.0, rel=1e-4)
+    assert after[1] == pytest.approx(before[1], rel=1e-6)
+    assert before[1] < 1.0
+
+
+def test_a_collapsed_member_fails_the_run_with_a_clear_message(
+    tmp_path: Path, pairs: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    healthy = _fitter(pairs, tmp_path / "healthy")
+    healthy.fit()  # two epochs: an almost untrained net, whose spread is ~0.001 too
+    assert healthy.collapsed_members() == []
+    with torch.no_grad():
+        healthy.net.output.bias[0] = float("nan")
+    assert healthy.collapsed_members() == [0]
+    original_fit = EnsembleFitter.fit
+
+    def fit_then_collapse(self: EnsembleFitter, *args: object, **kwargs: object) -> None:
+        original_fit(self, *args, **kwargs)  # type: ignore[arg-type]
+        with torch.no_grad():
+            self.net.output.weight[1] = 0.0  # member 1 now outputs its bias: a constant
+
+    monkeypatch.setattr(EnsembleFitter, "fit", fit_then_collapse)
+    with pytest.raises(TrainingError, match=r"cv stage: member\(s\) 1 collapsed.*--seed"):
+        run_training(pairs, _config(), tmp_path / "run")

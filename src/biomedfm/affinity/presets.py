@@ -31,6 +31,14 @@ class TrainConfig(BaseModel):
     batch_size: int = Field(1024, ge=1, description="Pairs per optimisation step and member.")
     lr: float = Field(2e-3, gt=0, description="Peak learning rate of the one-cycle schedule.")
     weight_decay: float = Field(1e-2, ge=0, description="AdamW weight decay.")
+    grad_clip: float | None = Field(
+        2.0,
+        gt=0,
+        description=(
+            "Largest gradient norm of one member in one step (None: no clipping). Typical norms "
+            "are 0.2-1.5; the cap stops a rare spike from moving every weight at once."
+        ),
+    )
     seed: int = Field(0, description="Seed for splits, initialisation, shuffling and dropout.")
     refit: bool = Field(
         True, description="After CV, train the final members on all pairs for the same epochs."

@@ -38,10 +38,12 @@ from biomedfm.affinity.presets import TrainConfig
 from biomedfm.affinity.splits import SPLITTERS, Fold
 from biomedfm.chem.featurizers import make_featurizer
 from biomedfm.chem.molecules import to_mol
-from biomedfm.errors import InputError
+from biomedfm.errors import InputError, TrainingError
 
 CHECKPOINT_EVERY_S = 30.0
 """Checkpoint at most this often (and after the last epoch): a kill loses at most this much."""
+COLLAPSE_FRACTION = 0.01
+"""A member whose prediction spread falls below this fraction of its peak has collapsed."""
 
 ProgressCallback = Callable[[str, int, int, dict[str, float]], None]
 """Called after every epoch with (stage, epoch done, epochs, info such as validation MSE)."""
@@ -168,18 +170,68 @@ class EnsembleFitter:
                 loss = self._loss(batch)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                if self.config.grad_clip is not None:
+                    self._clip_member_gradients(self.config.grad_clip)
                 self.optimizer.step()
                 self.scheduler.step()
                 running += float(loss.detach())
             self.epoch += 1
             info = {"epoch": self.epoch, "train_loss": running / self.steps_per_epoch}
             info.update(self.validation_mse())
+            info.update(self.prediction_spread())
             self.history.append(info)
             if self.epoch == self.config.epochs or time.monotonic() - saved >= CHECKPOINT_EVERY_S:
                 self._save_checkpoint()
                 saved = time.monotonic()
             if progress is not None:
                 progress(stage, self.epoch, self.config.epochs, info)
+
+    @torch.no_grad()
+    def _clip_member_gradients(self, max_norm: float) -> None:
+        """Scale each member's gradient down to ``max_norm`` when its norm is larger.
+
+        Why: the variance head's loss grows as exp(−log σ²), so one badly predicted pair late
+        in training can give a gradient thousands of times the usual size. Adam then moves
+        every weight by several learning rates at once, which can leave a member predicting one
+        constant. Clipping per member (every parameter has the member axis first) keeps one
+        member's spike from throttling the others.
+        """
+        grads = [p.grad for p in self.net.parameters() if p.grad is not None]
+        if not grads:
+            return
+        squared = torch.stack([g.pow(2).flatten(1).sum(dim=1) for g in grads]).sum(dim=0)
+        scale = (max_norm / (squared.sqrt() + 1e-6)).clamp(max=1.0)
+        for grad in grads:
+            grad.mul_(scale.view(-1, *([1] * (grad.dim() - 1))))
+
+    def prediction_spread(self, sample: int = 1024) -> dict[str, float]:
+        """Standard deviation of each member's predictions on a fixed sample of its training
+        pairs (standardised units; −1 if any is not finite). About 1 when healthy, ~0 when
+        collapsed, but ~0.001 untrained too: hence the per-epoch history."""
+        rng = np.random.default_rng(self.config.seed)
+        out = {}
+        for member, train in enumerate(self.member_train):
+            pairs = rng.choice(train, size=min(sample, len(train)), replace=False)
+            mean, _ = self.member_outputs(member, pairs)
+            out[f"spread_{member}"] = float(mean.std()) if np.isfinite(mean).all() else -1.0
+        return out
+
+    def collapsed_members(self) -> list[int]:
+        """Members whose prediction spread is now below 1% of its peak, or not finite.
+
+        That is the failure seen twice on KIBA in session 5 (BENCHMARKS.md, "Model selection"):
+        the member learned (spread ~0.9), then one bad step left it predicting one constant.
+        The peak comes from the epoch history (checkpoints of older runs may lack it).
+        """
+        now = self.prediction_spread()
+        collapsed = []
+        for member in range(len(self.member_train)):
+            key = f"spread_{member}"
+            current = now[key]
+            peak = max([info[key] for info in self.history if key in info] + [current])
+            if current < 0 or current < COLLAPSE_FRACTION * peak:
+                collapsed.append(member)
+        return collapsed
 
     @torch.inference_mode()
     def member_outputs(self, member: int, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -355,6 +407,13 @@ def _fit_stage(
         net, features, targets, labels, member_train, member_val, config, out_dir / stage
     )
     fitter.fit(progress, stage)
+    collapsed = fitter.collapsed_members()
+    if collapsed:
+        raise TrainingError(
+            f"{stage} stage: member(s) {', '.join(map(str, collapsed))} collapsed to a constant "
+            f"prediction (training diverged). Rerun with --override and another --seed, or a "
+            f"lower --lr; the {stage} checkpoint in {out_dir / stage} holds the collapsed weights"
+        )
     return fitter
 
 
