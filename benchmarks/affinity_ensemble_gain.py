@@ -19,13 +19,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from biomedfm.affinity.data import DATASETS, read_dta_dataset
 from biomedfm.affinity.metrics import regression_report
-from biomedfm.affinity.nn import AffinityNet
 from biomedfm.affinity.presets import resolve_config
-from biomedfm.affinity.train import EnsembleFitter, featurize_frame
+from biomedfm.affinity.train import featurize_frame, fixed_split_fitter
 
 
 def main() -> None:
@@ -46,25 +44,12 @@ def main() -> None:
         settings.append(f"net.n_members={args.members}")
     config = resolve_config(args.preset, settings, epochs=args.epochs, device=args.device)
     features = featurize_frame(frame, config)
-    net_config = config.net.model_copy(
-        update={"drug_dim": features.drug_x.shape[1], "protein_dim": features.protein_x.shape[1]}
-    )
     train = np.flatnonzero(frame["fold"].to_numpy() != args.fold)
     val = np.flatnonzero(frame["fold"].to_numpy() == args.fold)
-    y_mean, y_std = features.y[train].mean(), features.y[train].std()
-    labels = (features.y - y_mean) / y_std
-    members = net_config.n_members
-    torch.manual_seed(config.seed)
+    members = config.net.n_members
     with tempfile.TemporaryDirectory() as tmp:
-        fitter = EnsembleFitter(
-            AffinityNet(net_config),
-            features,
-            np.repeat(labels[None], members, axis=0),
-            labels,
-            [train] * members,
-            [np.empty(0, dtype=np.int64)] * members,
-            config,
-            Path(tmp),
+        fitter, (y_mean, y_std) = fixed_split_fitter(
+            features, config, train, np.empty(0, dtype=np.int64), Path(tmp)
         )
         fitter.fit()
         preds = np.stack([fitter.member_outputs(m, val)[0] for m in range(members)])

@@ -20,12 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from biomedfm.affinity.data import DATASETS, read_dta_dataset
-from biomedfm.affinity.nn import AffinityNet
 from biomedfm.affinity.presets import resolve_config
-from biomedfm.affinity.train import EnsembleFitter, featurize_frame
+from biomedfm.affinity.train import EnsembleFitter, featurize_frame, fixed_split_fitter
 
 
 def main() -> None:
@@ -43,26 +41,12 @@ def main() -> None:
     settings = [*args.settings, "net.n_members=1"]
     config = resolve_config(args.preset, settings, epochs=args.epochs, device=args.device)
     features = featurize_frame(frame, config)
-    net_config = config.net.model_copy(
-        update={"drug_dim": features.drug_x.shape[1], "protein_dim": features.protein_x.shape[1]}
-    )
     folds = frame["fold"].to_numpy()
     train, val = np.flatnonzero(folds != args.fold), np.flatnonzero(folds == args.fold)
-    labels = (features.y - features.y[train].mean()) / features.y[train].std()
-    torch.manual_seed(config.seed)
     norms: list[float] = []
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
-        fitter = EnsembleFitter(
-            AffinityNet(net_config),
-            features,
-            labels[None],
-            labels,
-            [train],
-            [val],
-            config,
-            Path(tmp),
-        )
+        fitter, _ = fixed_split_fitter(features, config, train, val, Path(tmp))
         # Norms before any clipping: read where the clip would act, or before the step.
         if config.grad_clip is None:
             step = fitter.optimizer.step

@@ -11,10 +11,15 @@ import pytest
 import torch
 
 from biomedfm.affinity.io import load_model
-from biomedfm.affinity.nn import AffinityNet
 from biomedfm.affinity.predict import evaluate_frame, predict_frame
 from biomedfm.affinity.presets import TrainConfig, resolve_config
-from biomedfm.affinity.train import EnsembleFitter, calibrate, featurize_frame, run_training
+from biomedfm.affinity.train import (
+    EnsembleFitter,
+    calibrate,
+    featurize_frame,
+    fixed_split_fitter,
+    run_training,
+)
 from biomedfm.errors import InputError, TrainingError
 from tests.conftest import SMALL_NET
 
@@ -141,30 +146,15 @@ def test_calibration_is_cross_fitted() -> None:
     assert all(0.87 < value < 0.93 for value in coverage.values())
 
 
-def _fitter(pairs: pd.DataFrame, tmp_path: Path, n_members: int = 2) -> EnsembleFitter:
-    config = _config(grad_clip=1.0)
-    features = featurize_frame(pairs, config)
-    net = AffinityNet(
-        config.net.model_copy(
-            update={
-                "n_members": n_members,
-                "drug_dim": features.drug_x.shape[1],
-                "protein_dim": features.protein_x.shape[1],
-            }
-        )
+def _fitter(pairs: pd.DataFrame, tmp_path: Path) -> EnsembleFitter:
+    config = resolve_config(
+        "main", [*SMALL_NET, "net.n_members=2"], epochs=2, target="pkd", grad_clip=1.0
     )
-    labels = (features.y - features.y.mean()) / features.y.std()
     rows = np.arange(len(pairs))
-    return EnsembleFitter(
-        net,
-        features,
-        np.repeat(labels[None], n_members, axis=0),
-        labels,
-        [rows] * n_members,
-        [np.empty(0, dtype=np.int64)] * n_members,
-        config,
-        tmp_path,
+    fitter, _ = fixed_split_fitter(
+        featurize_frame(pairs, config), config, rows, np.empty(0, dtype=np.int64), tmp_path
     )
+    return fitter
 
 
 def _member_grad_norms(fitter: EnsembleFitter) -> np.ndarray:

@@ -324,6 +324,39 @@ class EnsembleFitter:
         self.history = list(info["history"])
 
 
+def fixed_split_fitter(
+    features: FeatureSet,
+    config: TrainConfig,
+    train: np.ndarray,
+    val: np.ndarray,
+    checkpoint_dir: Path,
+) -> tuple[EnsembleFitter, tuple[float, float]]:
+    """A fitter whose ``config.net.n_members`` members all train on ``train`` and validate on
+    ``val``, with labels standardised on ``train``: the one-split experiment behind the
+    ensemble-gain screen and the training trace (CV training uses one split per member).
+
+    Returns the fitter and the (mean, sd) that turn its outputs back into target units.
+    """
+    members = config.net.n_members
+    net_config = config.net.model_copy(
+        update={"drug_dim": features.drug_x.shape[1], "protein_dim": features.protein_x.shape[1]}
+    )
+    scaling = (float(features.y[train].mean()), float(features.y[train].std()))
+    labels = (features.y - scaling[0]) / scaling[1]
+    torch.manual_seed(config.seed)
+    fitter = EnsembleFitter(
+        AffinityNet(net_config),
+        features,
+        np.repeat(labels[None], members, axis=0),
+        labels,
+        [train] * members,
+        [val] * members,
+        config,
+        checkpoint_dir,
+    )
+    return fitter, scaling
+
+
 @dataclass
 class RunResult:
     """What a finished run produced."""
