@@ -195,5 +195,5 @@ def test_a_collapsed_member_fails_the_run_with_a_clear_message(
             self.net.output.weight[1] = 0.0  # member 1 now outputs its bias: a constant
 
     monkeypatch.setattr(EnsembleFitter, "fit", fit_then_collapse)
-    with pytest.raises(TrainingError, match=r"cv stage: member\(s\) 1 collapsed.*--seed"):
+    with pytest.raises(TrainingError, match=r"cv stage: member\(s\) 1 collapsed.*--set seed=1"):
         run_training(pairs, _config(), tmp_path / "run")

@@ -35,8 +35,9 @@ class TrainConfig(BaseModel):
         2.0,
         gt=0,
         description=(
-            "Largest gradient norm of one member in one step (None: no clipping). Typical norms "
-            "are 0.2-1.5; the cap stops a rare spike from moving every weight at once."
+            "Largest gradient norm of one member in one step (None: no clipping). Per-step "
+            "norms are mostly 0.2-1.5 (up to ~3 where a short warm-up ends); the cap stops a "
+            "rare spike from moving every weight at once."
         ),
     )
     seed: int = Field(0, description="Seed for splits, initialisation, shuffling and dropout.")

@@ -444,8 +444,10 @@ def _fit_stage(
     if collapsed:
         raise TrainingError(
             f"{stage} stage: member(s) {', '.join(map(str, collapsed))} collapsed to a constant "
-            f"prediction (training diverged). Rerun with --override and another --seed, or a "
-            f"lower --lr; the {stage} checkpoint in {out_dir / stage} holds the collapsed weights"
+            f"prediction (training diverged). Rerun with --override and another seed "
+            f"(--set seed={config.seed + 1}) or a lower learning rate "
+            f"(--set lr={config.lr / 2:g}); the {stage} checkpoint in {out_dir / stage} holds "
+            "the collapsed weights"
         )
     return fitter
 
