@@ -6,14 +6,9 @@
 #
 # Runs the same `biomedfm affinity train` commands a CPU user would (add --device cuda); the
 # machine has no RDKit/pydantic/parasail, so their wheels travel in .whl/ and the data in
-# .gpu/data. What travels must stay under 64 MiB, and the shipped weights (39 MB) and the
-# parasail wheel (16 MB, an unstripped 66 MB library inside) do not fit beside RDKit (24 MB).
-# Prepare here (session 5 did exactly this):
-#   mkdir -p .gpu/data && cp -r ../shared/data/dta .gpu/data/    (both in .git/info/exclude)
-#   pip download parasail --no-deps -d .whl, then unzip it, `strip --strip-unneeded
-#     parasail/libparasail.so`, drop parasail/include and zip it back under the same name (3 MB)
-#   move each src/biomedfm/affinity/models/*/model.safetensors to /tmp and `git rm --cached`
-#     it for the call; afterwards move them back and `git add` them (nothing is committed)
+# .gpu/data. What travels must stay under 64 MiB, which the shipped weights (39 MB, tracked)
+# and RDKit leave little room for:
+# Prepare here:  bash benchmarks/gpu_prepare.sh prepare   (and `restore` after the call)
 # Run (device tool): bash benchmarks/gpu_train_shipped.sh   (carry .whl and .gpu)
 # Dry run on a CPU: OUT=/tmp/o DEVICE=cpu SKIP_WHEELS=1 PY=.venv/bin/python \
 #   BIOMEDFM_DATA=../shared/data EXTRA="--epochs 1 --max-pairs 300" bash benchmarks/gpu_train_shipped.sh
