@@ -2,6 +2,9 @@
 # Get the working tree ready for a device call (gpu_train_shipped.sh, gpu_screen.sh), and back.
 #
 #   bash benchmarks/gpu_prepare.sh prepare   # wheels in .whl/, data in .gpu/data, weights aside
+#   KEEP_WEIGHTS=1 bash benchmarks/gpu_prepare.sh prepare   # for gpu_screen.sh, which scores
+#                                            # with the shipped models (then ~70 MB may travel:
+#                                            # check the size it prints)
 #   (device tool: run `bash benchmarks/gpu_train_shipped.sh` with carry [".whl", ".gpu"])
 #   bash benchmarks/gpu_prepare.sh restore   # weights back in the tree and in the index
 #
@@ -50,7 +53,7 @@ prepare() {
   cp -r "${BIOMEDFM_DATA:-../shared/data}/dta" .gpu/data/
   for dir in "$MODELS"/*/; do
     name=$(basename "$dir")
-    [ -f "$dir/model.safetensors" ] || continue
+    [ -f "$dir/model.safetensors" ] && [ -z "${KEEP_WEIGHTS:-}" ] || continue
     mkdir -p "$HOLD/$name"
     mv "$dir/model.safetensors" "$HOLD/$name/"
     git rm -q --cached "$dir/model.safetensors"
