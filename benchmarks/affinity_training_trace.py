@@ -43,6 +43,7 @@ def main() -> None:
     features = featurize_frame(frame, config)
     folds = frame["fold"].to_numpy()
     train, val = np.flatnonzero(folds != args.fold), np.flatnonzero(folds == args.fold)
+    probe = np.random.default_rng(0).choice(val, size=min(4096, len(val)), replace=False)
     norms: list[float] = []
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,7 +67,7 @@ def main() -> None:
             fitter._clip_member_gradients = traced_clip  # type: ignore[method-assign]
 
         def progress(stage: str, epoch: int, total: int, info: dict[str, float]) -> None:
-            mean, log_var = fitter.member_outputs(0, val[:4096])
+            mean, log_var = fitter.member_outputs(0, probe)  # a fixed random 4,096
             recent = np.array(norms[-fitter.steps_per_epoch :])
             line = {
                 "epoch": epoch,
