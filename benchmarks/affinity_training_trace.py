@@ -23,7 +23,7 @@ import numpy as np
 
 from biomedfm.affinity.data import DATASETS, read_dta_dataset
 from biomedfm.affinity.presets import resolve_config
-from biomedfm.affinity.train import EnsembleFitter, featurize_frame, fixed_split_fitter
+from biomedfm.affinity.train import featurize_frame, fixed_split_fitter
 
 
 def main() -> None:
@@ -53,7 +53,7 @@ def main() -> None:
             step = fitter.optimizer.step
 
             def traced_step(*step_args: Any, **step_kwargs: Any) -> Any:
-                norms.append(_grad_norm(fitter))
+                norms.append(float(fitter.member_gradient_norms()[0]))
                 return step(*step_args, **step_kwargs)
 
             fitter.optimizer.step = traced_step  # type: ignore[method-assign]
@@ -61,7 +61,7 @@ def main() -> None:
             clip = fitter._clip_member_gradients
 
             def traced_clip(max_norm: float) -> None:
-                norms.append(_grad_norm(fitter))
+                norms.append(float(fitter.member_gradient_norms()[0]))
                 clip(max_norm)
 
             fitter._clip_member_gradients = traced_clip  # type: ignore[method-assign]
@@ -89,11 +89,6 @@ def main() -> None:
 
         print(json.dumps({"settings": settings, "grad_clip": config.grad_clip}), flush=True)
         fitter.fit(progress)
-
-
-def _grad_norm(fitter: EnsembleFitter) -> float:
-    squared = sum(float(p.grad.pow(2).sum()) for p in fitter.net.parameters() if p.grad is not None)
-    return squared**0.5
 
 
 if __name__ == "__main__":

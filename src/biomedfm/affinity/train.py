@@ -42,6 +42,8 @@ from biomedfm.errors import InputError, TrainingError
 
 CHECKPOINT_EVERY_S = 30.0
 """Checkpoint at most this often (and after the last epoch): a kill loses at most this much."""
+SPREAD_SAMPLE = 1024
+"""Training pairs per member on which the prediction spread is measured every epoch."""
 COLLAPSE_FRACTION = 0.01
 """A member whose prediction spread falls below this fraction of its peak has collapsed."""
 
@@ -122,6 +124,13 @@ class EnsembleFitter:
         self.member_train = member_train
         self.member_val = member_val
         self.checkpoint_dir = checkpoint_dir
+        # (M, S) fixed training pairs per member on which prediction_spread watches for collapse
+        rng = np.random.default_rng(config.seed)
+        size = min(SPREAD_SAMPLE, *(len(train) for train in member_train))
+        self.spread_pairs = torch.as_tensor(
+            np.stack([rng.choice(train, size=size, replace=False) for train in member_train]),
+            device=self.device,
+        )
         self.steps_per_epoch = math.ceil(max(len(t) for t in member_train) / config.batch_size)
         self.optimizer = torch.optim.AdamW(
             net.parameters(), lr=config.lr, weight_decay=config.weight_decay
@@ -199,22 +208,35 @@ class EnsembleFitter:
         grads = [p.grad for p in self.net.parameters() if p.grad is not None]
         if not grads:
             return
-        squared = torch.stack([g.pow(2).flatten(1).sum(dim=1) for g in grads]).sum(dim=0)
-        scale = (max_norm / (squared.sqrt() + 1e-6)).clamp(max=1.0)
+        scale = (max_norm / (self.member_gradient_norms() + 1e-6)).clamp(max=1.0)
         for grad in grads:
             grad.mul_(scale.view(-1, *([1] * (grad.dim() - 1))))
 
-    def prediction_spread(self, sample: int = 1024) -> dict[str, float]:
-        """Standard deviation of each member's predictions on a fixed sample of its training
-        pairs (standardised units; −1 if any is not finite). About 1 when healthy, ~0 when
-        collapsed, but ~0.001 untrained too: hence the per-epoch history."""
-        rng = np.random.default_rng(self.config.seed)
-        out = {}
-        for member, train in enumerate(self.member_train):
-            pairs = rng.choice(train, size=min(sample, len(train)), replace=False)
-            mean, _ = self.member_outputs(member, pairs)
-            out[f"spread_{member}"] = float(mean.std()) if np.isfinite(mean).all() else -1.0
-        return out
+    @torch.no_grad()
+    def member_gradient_norms(self) -> torch.Tensor:
+        """(M,) each member's gradient norm over all its parameters (member axis first)."""
+        grads = [p.grad for p in self.net.parameters() if p.grad is not None]
+        if not grads:
+            return torch.zeros(len(self.member_train), device=self.device)
+        return torch.stack([g.pow(2).flatten(1).sum(dim=1) for g in grads]).sum(dim=0).sqrt()
+
+    @torch.inference_mode()
+    def prediction_spread(self) -> dict[str, float]:
+        """Standard deviation of each member's predictions on its fixed ``spread_pairs``
+        (standardised units; −1 if any is not finite). About 1 when healthy, ~0 when
+        collapsed, but ~0.001 untrained too: hence the per-epoch history. One batched pass:
+        member m sees only its own row of pairs."""
+        self.net.eval()
+        pairs = self.spread_pairs
+        mean, _ = self.net(
+            self.drug_x[self.drug_index[pairs]], self.protein_x[self.protein_index[pairs]]
+        )
+        spread = mean.std(dim=1, unbiased=False).tolist()
+        finite = torch.isfinite(mean).all(dim=1).tolist()
+        return {
+            f"spread_{member}": value if ok else -1.0
+            for member, (value, ok) in enumerate(zip(spread, finite, strict=True))
+        }
 
     def collapsed_members(self) -> list[int]:
         """Members whose prediction spread is now below 1% of its peak, or not finite.
