@@ -4,7 +4,8 @@ featurize → encode → score → write CSV), for the main and lite models.
 Workloads (compounds: the first N molecules of the MOSES library, real drug-like SMILES):
   one-target  one kinase (ABL1) × N compounds
   random      N pairs: N distinct compounds × kinases drawn at random from the Davis panel
-Also times the network alone on cached encodings (the per-pair cost that screening pays).
+Also times the network alone: on cached encodings (the per-pair cost of scoring), and encoding
+each compound plus scoring it against one target (the per-compound cost of a screen).
 
 Usage: python benchmarks/affinity_throughput.py [--n 10000] [--data-dir ../shared/data]
 """
@@ -53,6 +54,21 @@ def network_only(model_name: str, n_pairs: int) -> float:
     return time.perf_counter() - started
 
 
+def network_per_compound(model_name: str, n_compounds: int) -> float:
+    """Seconds to encode ``n_compounds`` drug feature rows and score them against one target."""
+    model = load_model(model_name)
+    rng = np.random.default_rng(0)
+    features = rng.random((n_compounds, model.config.net.drug_dim), dtype=np.float32)
+    protein = model.encode_proteins(rng.random((1, model.config.net.protein_dim), dtype=np.float32))
+    index = np.arange(n_compounds)
+    model.score_embeddings(
+        model.encode_drugs(features[:1000]), protein, index[:1000], index[:1000] * 0
+    )
+    started = time.perf_counter()
+    model.score_embeddings(model.encode_drugs(features), protein, index, index * 0)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=10_000)
@@ -83,8 +99,15 @@ def main() -> None:
         for model in ("davis", "davis-lite"):
             seconds = network_only(model, 200_000)
             results[f"network-only/{model}/pairs_per_s"] = round(200_000 / seconds, 1)
+            seconds = network_per_compound(model, 50_000)
+            results[f"network-encode+score/{model}/compounds_per_s"] = round(50_000 / seconds, 1)
     results["network-only speed ratio lite/main"] = round(
         results["network-only/davis-lite/pairs_per_s"] / results["network-only/davis/pairs_per_s"],
+        1,
+    )
+    results["network-encode+score speed ratio lite/main"] = round(
+        results["network-encode+score/davis-lite/compounds_per_s"]
+        / results["network-encode+score/davis/compounds_per_s"],
         1,
     )
     for workload in workloads:

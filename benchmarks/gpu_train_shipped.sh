@@ -6,7 +6,7 @@
 #
 # Runs the same `biomedfm affinity train` commands a CPU user would (add --device cuda); the
 # machine has no RDKit/pydantic/parasail, so their wheels travel in .whl/ and the data in
-# .gpu/data. What travels must stay under 64 MiB, which the shipped weights (39 MB, tracked)
+# .gpu/data. What travels must stay under 64 MiB, which the shipped weights (33 MB, tracked)
 # and RDKit leave little room for:
 # Prepare here:  bash benchmarks/gpu_prepare.sh prepare   (and `restore` after the call)
 # Run (device tool): bash benchmarks/gpu_train_shipped.sh   (carry .whl and .gpu)
