@@ -60,12 +60,12 @@ def network_per_compound(model_name: str, n_compounds: int) -> float:
     rng = np.random.default_rng(0)
     features = rng.random((n_compounds, model.config.net.drug_dim), dtype=np.float32)
     protein = model.encode_proteins(rng.random((1, model.config.net.protein_dim), dtype=np.float32))
-    index = np.arange(n_compounds)
+    index, target = np.arange(n_compounds), np.zeros(n_compounds, dtype=np.int64)
     model.score_embeddings(
-        model.encode_drugs(features[:1000]), protein, index[:1000], index[:1000] * 0
+        model.encode_drugs(features[:1000]), protein, index[:1000], target[:1000]
     )
     started = time.perf_counter()
-    model.score_embeddings(model.encode_drugs(features), protein, index, index * 0)
+    model.score_embeddings(model.encode_drugs(features), protein, index, target)
     return time.perf_counter() - started
 
 
