@@ -9,7 +9,7 @@
 #   bash benchmarks/gpu_prepare.sh restore   # weights back in the tree and in the index
 #
 # Why: a call sends the tracked files plus the carried folders, 64 MiB at most. The shipped
-# weights (33 MB, tracked) and RDKit (24 MB) alone nearly fill it, and the parasail wheel holds
+# weights (39 MB, tracked) and RDKit (24 MB) alone nearly fill it, and the parasail wheel holds
 # an unstripped 66 MB library. So 'prepare' strips parasail (3 MB zipped), and parks the four
 # model.safetensors in .weights-hold/ (ignored, not carried) with `git rm --cached`, so they
 # neither travel nor look deleted to git; 'restore' undoes that. Nothing is committed.

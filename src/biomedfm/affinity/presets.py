@@ -76,8 +76,8 @@ _PROTEIN_MAIN = {"name": "concat", "parts": [_KMER, {**_POCKET, "components": 12
 _PROTEIN_LITE = {"name": "concat", "parts": [_KMER, {**_POCKET, "components": None}]}
 # The presets are dataset-agnostic starting points. The shipped models override some settings,
 # each chosen on validation folds and recorded in the model's config.json (commands in
-# BENCHMARKS.md, "Reproducing the shipped models"): the Davis main is five members of the
-# lite's shape and inputs (on Davis that ensemble ranks better than five main-shape members),
+# BENCHMARKS.md, "Reproducing the shipped models"): the Davis main is seven members of the
+# lite's shape and inputs (on Davis five of them rank better than five main-shape members),
 # and the Davis lite is narrower (embedding 64, head [128]) so that it stays >= 10x faster per
 # pair than that main; the KIBA main takes 1,024 Morgan bits, 4 members and dropout 0.2.
 
