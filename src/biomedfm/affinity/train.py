@@ -33,7 +33,7 @@ from biomedfm import __version__
 from biomedfm.affinity.io import check_device, load_model, save_model
 from biomedfm.affinity.metrics import interval_coverage, regression_report
 from biomedfm.affinity.model import Z90, AffinityModel, ModelConfig
-from biomedfm.affinity.nn import AffinityNet
+from biomedfm.affinity.nn import AffinityNet, NetConfig
 from biomedfm.affinity.presets import TrainConfig
 from biomedfm.affinity.splits import SPLITTERS, Fold
 from biomedfm.chem.featurizers import make_featurizer
@@ -60,6 +60,12 @@ class FeatureSet:
     drug_index: np.ndarray
     protein_index: np.ndarray
     y: np.ndarray
+
+    def sized(self, net: NetConfig) -> NetConfig:
+        """``net`` with its input widths set to these features' (featurizer options change them)."""
+        return net.model_copy(
+            update={"drug_dim": self.drug_x.shape[1], "protein_dim": self.protein_x.shape[1]}
+        )
 
 
 def featurize_frame(frame: pd.DataFrame, config: TrainConfig) -> FeatureSet:
@@ -360,9 +366,7 @@ def fixed_split_fitter(
     Returns the fitter and the (mean, sd) that turn its outputs back into target units.
     """
     members = config.net.n_members
-    net_config = config.net.model_copy(
-        update={"drug_dim": features.drug_x.shape[1], "protein_dim": features.protein_x.shape[1]}
-    )
+    net_config = features.sized(config.net)
     scaling = (float(features.y[train].mean()), float(features.y[train].std()))
     labels = (features.y - scaling[0]) / scaling[1]
     torch.manual_seed(config.seed)
@@ -541,16 +545,7 @@ def run_training(
     check_device(config.device)
     prepare_run_dir(out_dir, config, override=override)
     features = featurize_frame(frame, config)
-    config = config.model_copy(
-        update={
-            "net": config.net.model_copy(
-                update={
-                    "drug_dim": features.drug_x.shape[1],
-                    "protein_dim": features.protein_x.shape[1],
-                }
-            )
-        }
-    )
+    config = config.model_copy(update={"net": features.sized(config.net)})
     folds: list[Fold] = SPLITTERS[config.split](frame, n_folds=config.n_folds, seed=config.seed)
     # Standardisation uses all pairs: in CV this lets the validation labels shift the target's
     # mean/sd by well under 1%, an offset the output bias absorbs anyway; nothing else is fitted
