@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from biomedfm.affinity.io import load_model
+from biomedfm.affinity.nn import AffinityNet
 from biomedfm.affinity.predict import evaluate_frame, predict_frame
 from biomedfm.affinity.presets import TrainConfig, resolve_config
 from biomedfm.affinity.train import (
@@ -197,3 +198,40 @@ def test_a_collapsed_member_fails_the_run_with_a_clear_message(
     monkeypatch.setattr(EnsembleFitter, "fit", fit_then_collapse)
     with pytest.raises(TrainingError, match=r"cv stage: member\(s\) 1 collapsed.*--set seed=1"):
         run_training(pairs, _config(), tmp_path / "run")
+
+
+def test_scoring_from_cached_encodings_equals_per_pair_forward(
+    tmp_path: Path, pairs: pd.DataFrame
+) -> None:
+    """Validation encodes each molecule once per member; it must give the per-pair numbers."""
+    config = resolve_config("main", [*SMALL_NET, "net.n_members=3"], epochs=1, target="pkd")
+    features = featurize_frame(pairs, config)
+    rows = np.arange(len(pairs))
+    folds = [rows[:60], rows[60:150], rows[150:155]]  # unequal sizes, as in cold splits
+    labels = (features.y - features.y.mean()) / features.y.std()
+    torch.manual_seed(0)
+    fitter = EnsembleFitter(
+        AffinityNet(features.sized(config.net)),
+        features,
+        np.repeat(labels[None], 3, axis=0),
+        labels,
+        [np.setdiff1d(rows, fold) for fold in folds],
+        folds,
+        config,
+        tmp_path,
+    )
+    fitter.net.eval()
+    validation = fitter.validation_mse()
+    with torch.no_grad():
+        for member, fold in enumerate(folds):
+            index = torch.as_tensor(fold)
+            mean, log_var = fitter.net(
+                fitter.drug_x[fitter.drug_index[index]],
+                fitter.protein_x[fitter.protein_index[index]],
+            )
+            expected = float(((mean[member].numpy() - labels[fold]) ** 2).mean())
+            assert validation[f"val_mse_{member}"] == pytest.approx(expected, rel=1e-5)
+            got_mean, got_log_var = fitter.member_outputs(member, fold)
+            np.testing.assert_allclose(got_mean, mean[member].numpy(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(got_log_var, log_var[member].numpy(), rtol=1e-5, atol=1e-6)
+    assert fitter.member_outputs(0, np.empty(0, dtype=np.int64))[0].shape == (0,)

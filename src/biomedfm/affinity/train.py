@@ -46,6 +46,8 @@ SPREAD_SAMPLE = 1024
 """Training pairs per member on which the prediction spread is measured every epoch."""
 COLLAPSE_FRACTION = 0.01
 """A member whose prediction spread falls below this fraction of its peak has collapsed."""
+EVAL_CHUNK = 8192
+"""Pairs (and molecules) per member per forward pass when scoring in eval mode."""
 
 ProgressCallback = Callable[[str, int, int, dict[str, float]], None]
 """Called after every epoch with (stage, epoch done, epochs, info such as validation MSE)."""
@@ -226,17 +228,12 @@ class EnsembleFitter:
             return torch.zeros(len(self.member_train), device=self.device)
         return torch.stack([g.pow(2).flatten(1).sum(dim=1) for g in grads]).sum(dim=0).sqrt()
 
-    @torch.inference_mode()
     def prediction_spread(self) -> dict[str, float]:
         """Standard deviation of each member's predictions on its fixed ``spread_pairs``
         (standardised units; −1 if any is not finite). About 1 when healthy, ~0 when
-        collapsed, but ~0.001 untrained too: hence the per-epoch history. One batched pass:
-        member m sees only its own row of pairs."""
-        self.net.eval()
-        pairs = self.spread_pairs
-        mean, _ = self.net(
-            self.drug_x[self.drug_index[pairs]], self.protein_x[self.protein_index[pairs]]
-        )
+        collapsed, but ~0.001 untrained too: hence the per-epoch history. Member m sees only
+        its own row of pairs."""
+        mean, _ = self.pair_outputs(self.spread_pairs)
         spread = mean.std(dim=1, unbiased=False).tolist()
         finite = torch.isfinite(mean).all(dim=1).tolist()
         return {
@@ -262,32 +259,71 @@ class EnsembleFitter:
         return collapsed
 
     @torch.inference_mode()
+    def pair_outputs(self, pairs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pair indices (M, L), row m scored by member m → standardised mean and log-variance,
+        (M, L) each, in eval mode.
+
+        Why not one forward pass per pair: late fusion lets each member encode every distinct
+        drug and protein once and then score pairs from the cached embeddings (the same
+        function, computed once per molecule). Scoring each member's validation fold per pair
+        with all M members took 45% of a KIBA CV epoch on 2 CPU cores.
+        """
+        self.net.eval()
+        drugs = self._encode_all(self.net.encode_drugs, self.drug_x)
+        proteins = self._encode_all(self.net.encode_proteins, self.protein_x)
+        members = torch.arange(pairs.shape[0], device=self.device)[:, None]
+        means, log_vars = [], []
+        for start in range(0, pairs.shape[1], EVAL_CHUNK):
+            chunk = pairs[:, start : start + EVAL_CHUNK]
+            mean, log_var = self.net.score(
+                drugs[members, self.drug_index[chunk]],
+                proteins[members, self.protein_index[chunk]],
+            )
+            means.append(mean)
+            log_vars.append(log_var)
+        return torch.cat(means, dim=1), torch.cat(log_vars, dim=1)
+
+    @staticmethod
+    def _encode_all(
+        tower: Callable[[torch.Tensor], torch.Tensor], features: torch.Tensor
+    ) -> torch.Tensor:
+        """(n, dim) distinct-entity features → (M, n, embed) embeddings, in chunks."""
+        return torch.cat(
+            [tower(features[i : i + EVAL_CHUNK]) for i in range(0, len(features), EVAL_CHUNK)],
+            dim=1,
+        )
+
     def member_outputs(self, member: int, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Member ``member``'s standardised mean and log-variance on ``pairs``, (n,) each."""
-        self.net.eval()
-        means, log_vars = [], []
-        for start in range(0, len(pairs), 8192):
-            index = torch.as_tensor(pairs[start : start + 8192], device=self.device)
-            # All members run (the head's weights broadcast over the member axis); keep one.
-            mean, log_var = self.net(
-                self.drug_x[self.drug_index[index]], self.protein_x[self.protein_index[index]]
-            )
-            means.append(mean[member].cpu().numpy())
-            log_vars.append(log_var[member].cpu().numpy())
-        if not means:
+        if len(pairs) == 0:
             return np.empty(0), np.empty(0)
-        return np.concatenate(means), np.concatenate(log_vars)
+        index = torch.as_tensor(pairs, device=self.device)
+        rows = index.expand(self.net.config.n_members, -1)
+        mean, log_var = self.pair_outputs(rows)
+        return mean[member].cpu().numpy(), log_var[member].cpu().numpy()
 
     def validation_mse(self) -> dict[str, float]:
-        """Standardised validation MSE of each member that has a validation fold."""
-        out = {}
-        for member, val in enumerate(self.member_val):
-            if len(val):
-                mean, _ = self.member_outputs(member, val)
-                out[f"val_mse_{member}"] = float(
-                    np.mean((mean - self.labels.cpu().numpy()[val]) ** 2)
-                )
-        return out
+        """Standardised validation MSE of each member that has a validation fold.
+
+        One pass for all members: each member's fold is cycled to the longest fold's length
+        and only its own pairs are counted."""
+        sizes = [len(val) for val in self.member_val]
+        if not any(sizes):
+            return {}
+        length = max(sizes)
+        rows = np.stack(
+            [
+                np.resize(val, length) if len(val) else np.zeros(length, np.int64)
+                for val in self.member_val
+            ]
+        )
+        mean, _ = self.pair_outputs(torch.as_tensor(rows, device=self.device))
+        error = (mean - self.labels[torch.as_tensor(rows, device=self.device)]) ** 2
+        return {
+            f"val_mse_{member}": float(error[member, :size].mean())
+            for member, size in enumerate(sizes)
+            if size
+        }
 
     def _checkpoint_paths(self) -> tuple[Path, Path]:
         return (
