@@ -8,6 +8,7 @@ Also times the network alone: on cached encodings (the per-pair cost of scoring)
 each compound plus scoring it against one target (the per-compound cost of a screen).
 
 Usage: python benchmarks/affinity_throughput.py [--n 10000] [--data-dir ../shared/data]
+       [--main davis --lite davis-lite]   (any pair: kiba kiba-lite, or run directories)
 """
 
 from __future__ import annotations
@@ -73,7 +74,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--main", default="davis", help="main model: shipped name or directory")
+    parser.add_argument("--lite", default="davis-lite", help="lite model: name or directory")
     args = parser.parse_args()
+    main_model, lite_model = args.main, args.lite
     data = resolve_data_dir(args.data_dir)
     compounds = pd.read_csv(data / "screening" / "moses_1.58M.csv.gz", nrows=args.n)["smiles"]
     kinases = pd.read_csv(data / "dta" / "davis" / "proteins.csv")["sequence"]
@@ -93,27 +97,24 @@ def main() -> None:
         for workload, frame in workloads.items():
             table = Path(tmp) / f"{workload}.csv"
             frame.sample(frac=1.0, random_state=int(rng.integers(1000))).to_csv(table, index=False)
-            for model in ("davis", "davis-lite"):
+            for model in (main_model, lite_model):
                 seconds = end_to_end(model, table, Path(tmp) / "out.csv")
                 results[f"{workload}/{model}/pairs_per_s"] = round(args.n / seconds, 1)
-        for model in ("davis", "davis-lite"):
+        for model in (main_model, lite_model):
             seconds = network_only(model, 200_000)
             results[f"network-only/{model}/pairs_per_s"] = round(200_000 / seconds, 1)
             seconds = network_per_compound(model, 50_000)
             results[f"network-encode+score/{model}/compounds_per_s"] = round(50_000 / seconds, 1)
-    results["network-only speed ratio lite/main"] = round(
-        results["network-only/davis-lite/pairs_per_s"] / results["network-only/davis/pairs_per_s"],
-        1,
-    )
-    results["network-encode+score speed ratio lite/main"] = round(
-        results["network-encode+score/davis-lite/compounds_per_s"]
-        / results["network-encode+score/davis/compounds_per_s"],
-        1,
-    )
+    for measure, unit in (("network-only", "pairs"), ("network-encode+score", "compounds")):
+        results[f"{measure} speed ratio lite/main"] = round(
+            results[f"{measure}/{lite_model}/{unit}_per_s"]
+            / results[f"{measure}/{main_model}/{unit}_per_s"],
+            1,
+        )
     for workload in workloads:
         results[f"{workload} speed ratio lite/main"] = round(
-            results[f"{workload}/davis-lite/pairs_per_s"]
-            / results[f"{workload}/davis/pairs_per_s"],
+            results[f"{workload}/{lite_model}/pairs_per_s"]
+            / results[f"{workload}/{main_model}/pairs_per_s"],
             1,
         )
     print(json.dumps(results, indent=2))
