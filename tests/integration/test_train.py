@@ -222,6 +222,7 @@ def test_scoring_from_cached_encodings_equals_per_pair_forward(
     )
     fitter.net.eval()
     validation = fitter.validation_mse()
+    fold_outputs = fitter.validation_outputs()
     with torch.no_grad():
         for member, fold in enumerate(folds):
             index = torch.as_tensor(fold)
@@ -231,7 +232,12 @@ def test_scoring_from_cached_encodings_equals_per_pair_forward(
             )
             expected = float(((mean[member].numpy() - labels[fold]) ** 2).mean())
             assert validation[f"val_mse_{member}"] == pytest.approx(expected, rel=1e-5)
-            got_mean, got_log_var = fitter.member_outputs(member, fold)
-            np.testing.assert_allclose(got_mean, mean[member].numpy(), rtol=1e-5, atol=1e-6)
-            np.testing.assert_allclose(got_log_var, log_var[member].numpy(), rtol=1e-5, atol=1e-6)
+            for got_mean, got_log_var in (
+                fitter.member_outputs(member, fold),
+                fold_outputs[member],
+            ):
+                np.testing.assert_allclose(got_mean, mean[member].numpy(), rtol=1e-5, atol=1e-6)
+                np.testing.assert_allclose(
+                    got_log_var, log_var[member].numpy(), rtol=1e-5, atol=1e-6
+                )
     assert fitter.member_outputs(0, np.empty(0, dtype=np.int64))[0].shape == (0,)

@@ -293,14 +293,13 @@ class EnsembleFitter:
         mean, log_var = self.pair_outputs(rows)
         return mean[member].cpu().numpy(), log_var[member].cpu().numpy()
 
-    def validation_mse(self) -> dict[str, float]:
-        """Standardised validation MSE of each member that has a validation fold.
-
-        One pass for all members: each member's fold is cycled to the longest fold's length
-        and only its own pairs are counted."""
+    def validation_outputs(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each member's standardised mean and log-variance on its own validation fold, (n_m,)
+        each (empty for a member without one), from one pass for all members: each fold is
+        cycled to the longest fold's length and only the member's own pairs are kept."""
         sizes = [len(val) for val in self.member_val]
         if not any(sizes):
-            return {}
+            return [(np.empty(0), np.empty(0)) for _ in sizes]
         length = max(sizes)
         rows = np.stack(
             [
@@ -308,12 +307,19 @@ class EnsembleFitter:
                 for val in self.member_val
             ]
         )
-        mean, _ = self.pair_outputs(torch.as_tensor(rows, device=self.device))
-        error = (mean - self.labels[torch.as_tensor(rows, device=self.device)]) ** 2
+        mean, log_var = self.pair_outputs(torch.as_tensor(rows, device=self.device))
+        mean_np, log_var_np = mean.cpu().numpy(), log_var.cpu().numpy()
+        return [(mean_np[m, :size], log_var_np[m, :size]) for m, size in enumerate(sizes)]
+
+    def validation_mse(self) -> dict[str, float]:
+        """Standardised validation MSE of each member that has a validation fold."""
+        labels = self.labels.cpu().numpy()
         return {
-            f"val_mse_{member}": float(error[member, :size].mean())
-            for member, size in enumerate(sizes)
-            if size
+            f"val_mse_{member}": float(np.mean((mean - labels[val]) ** 2))
+            for member, (val, (mean, _)) in enumerate(
+                zip(self.member_val, self.validation_outputs(), strict=True)
+            )
+            if len(val)
         }
 
     def _checkpoint_paths(self) -> tuple[Path, Path]:
@@ -598,8 +604,9 @@ def run_training(
     )
 
     rows, per_fold = [], []
-    for member, (_, val) in enumerate(folds):
-        mean, log_var = cv.member_outputs(member, val)
+    for member, ((_, val), (mean, log_var)) in enumerate(
+        zip(folds, cv.validation_outputs(), strict=True)
+    ):
         pred = mean * scaling[1] + scaling[0]
         per_fold.append(regression_report(features.y[val], pred))
         rows.append(
