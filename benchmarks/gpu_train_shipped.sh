@@ -10,10 +10,11 @@
 # and RDKit leave little room for:
 # Prepare here:  bash benchmarks/gpu_prepare.sh prepare   (and `restore` after the call)
 # Run (device tool): bash benchmarks/gpu_train_shipped.sh   (carry .whl and .gpu)
-# Dry run on a CPU: OUT=/tmp/o DEVICE=cpu SKIP_WHEELS=1 PY=.venv/bin/python \
+# Session 8's run: VARIANTS_KIBA=maccs BASE_KIBA=1 ENSEMBLE_KIBA=maccs bash benchmarks/gpu_train_shipped.sh
+# Dry run on a CPU: OUT=/tmp/o DEVICE=cpu SKIP_WHEELS=1 PY=.venv/bin/python ENSEMBLE_EPOCHS=1 \
 #   BIOMEDFM_DATA=../shared/data EXTRA="--epochs 1 --max-pairs 300" bash benchmarks/gpu_train_shipped.sh
 # Results come back in $OUT: <dataset>.safetensors.partNN (main weights, rejoin with cat),
-# <dataset>-lite.safetensors and results.tar.gz (configs, metrics, logs).
+# <dataset>-lite-<lite variant>.safetensors and results.tar.gz (configs, metrics, logs).
 # (Session 1's models came from this script's first revision: one Davis sweep, then fixed pairs.)
 set -uo pipefail
 BUDGET_S=${BUDGET_S:-520}
@@ -81,6 +82,16 @@ declare -A MAIN=(
 )
 declare -A VARIANTS=([davis]="${VARIANTS_DAVIS:-maccs2k}" [kiba]="${VARIANTS_KIBA:-maccsd3 ls4}")
 declare -A LITE=([maccs]="" [maccsd3]="" [maccs2k]="" [ls4]="$NARROW_LITE")
+# Session 8: lites distilled on the unmeasured drug x protein combinations too (the teacher's
+# predictions there; KIBA measures a quarter of its matrix): 'plain' = labelled pairs only,
+# 'u1' = as many unmeasured as labelled pairs per epoch, 'u3e40' = three times as many, 40
+# epochs (about the same steps as u1's cost x 0.8). Each is distilled from the selected main.
+declare -A LITE_VARIANT=(
+  [plain]=""
+  [u1]="--set distill_unlabelled=1"
+  [u3e40]="--set distill_unlabelled=3 --epochs 40"
+)
+LITE_VARIANTS=${LITE_VARIANTS:-plain u1 u3e40}
 # Runs beside the sweep that select nothing: the KIBA lite's cold splits (no teacher; the Davis
 # lite's were measured on the CPU in sessions 4 and 5).
 declare -A SIDE=(
@@ -101,7 +112,10 @@ dataset_flow() {  # dataset_flow <dataset>
   [ "$best" = base ] && return
   echo "$best" > "$RUNS/$ds.selected"
   pids=()
-  train "$ds-lite" "$ds" lite --refit --teacher "$RUNS/$ds-$best" ${LITE[$best]} & pids+=($!)
+  for lite in $LITE_VARIANTS; do
+    train "$ds-lite-$lite" "$ds" lite --refit --teacher "$RUNS/$ds-$best" ${LITE[$best]} \
+      ${LITE_VARIANT[$lite]} & pids+=($!)
+  done
   train "$ds-cold-drug" "$ds" main --split cold-drug --no-refit ${MAIN[$best]} & pids+=($!)
   train "$ds-cold-protein" "$ds" main --split cold-protein --no-refit ${MAIN[$best]} & pids+=($!)
   wait "${pids[@]}"
@@ -112,6 +126,22 @@ watchdog=$!
 flows=()
 for run in ${SIDE_RUNS-${!SIDE[@]}}; do
   train "$run" ${SIDE[$run]} & flows+=($!)
+done
+# The shipped main averages its members: measure that ensemble on validation fold 0 (members
+# trained on folds 1-4), for each variant named in ENSEMBLE_<DATASET> (e.g. ENSEMBLE_KIBA=maccs).
+ensemble() {  # ensemble <dataset> <variant>: members and settings as the variant's main
+  local start=$SECONDS
+  # shellcheck disable=SC2086
+  $PY benchmarks/affinity_ensemble_gain.py --dataset "$1" --fold 0 \
+    --epochs "${ENSEMBLE_EPOCHS:-100}" --device "$DEVICE" ${MAIN[$2]} \
+    --out "$RUNS/$1-$2-fold0-ensemble.json" > "$RUNS/$1-$2-fold0-ensemble.log" 2>&1
+  echo "$1-$2-fold0-ensemble rc=$? wall=$((SECONDS - start))s" | tee -a "$RUNS/walltimes.txt"
+}
+for ds in $DATASETS; do
+  var=ENSEMBLE_${ds^^}
+  for variant in ${!var:-}; do
+    ensemble "$ds" "$variant" & flows+=($!)
+  done
 done
 for ds in $DATASETS; do
   dataset_flow "$ds" & flows+=($!)
@@ -124,8 +154,10 @@ for ds in $DATASETS; do
   weights=$RUNS/$ds-$(cat "$RUNS/$ds.selected")/model/model.safetensors
   # files come back at 16 MB at most: split larger weights, rejoin with cat
   [ -f "$weights" ] && split -b 15000000 -d "$weights" "$OUT/$ds.safetensors.part"
-  lite=$RUNS/$ds-lite/model/model.safetensors
-  [ -f "$lite" ] && cp "$lite" "$OUT/$ds-lite.safetensors"
+  for lite in $LITE_VARIANTS; do
+    weights=$RUNS/$ds-lite-$lite/model/model.safetensors
+    [ -f "$weights" ] && cp "$weights" "$OUT/$ds-lite-$lite.safetensors"
+  done
 done
 cd "$RUNS" && tar czf "$OUT/results.tar.gz" --exclude='checkpoint.*' --exclude='oof.csv' \
   --exclude='*.safetensors' .

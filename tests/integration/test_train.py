@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
+from biomedfm.affinity.distill import member_unlabelled, unlabelled_pairs
 from biomedfm.affinity.io import load_model
 from biomedfm.affinity.nn import AffinityNet
 from biomedfm.affinity.predict import evaluate_frame, predict_frame
@@ -241,3 +242,62 @@ def test_scoring_from_cached_encodings_equals_per_pair_forward(
                     got_log_var, log_var[member].numpy(), rtol=1e-5, atol=1e-6
                 )
     assert fitter.member_outputs(0, np.empty(0, dtype=np.int64))[0].shape == (0,)
+
+
+def test_unlabelled_pairs_are_the_unmeasured_combinations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drug_index = np.array([0, 0, 1, 2])
+    protein_index = np.array([0, 1, 1, 0])
+    drugs, proteins = unlabelled_pairs(drug_index, protein_index, seed=0)
+    assert sorted(zip(drugs.tolist(), proteins.tolist(), strict=True)) == [(1, 0), (2, 1)]
+    monkeypatch.setattr("biomedfm.affinity.distill.MAX_UNLABELLED", 1)
+    drugs, proteins = unlabelled_pairs(drug_index, protein_index, seed=0)
+    assert len(drugs) == 1
+    assert (drugs[0], proteins[0]) in {(1, 0), (2, 1)}
+
+
+def test_a_member_meets_only_its_own_training_entities_unlabelled() -> None:
+    # pairs 0-3 are labelled; rows 4-6 are unlabelled combinations
+    drug_index = np.array([0, 1, 2, 2, 0, 1, 2])
+    protein_index = np.array([0, 1, 0, 1, 1, 0, 2])
+    unlabelled = np.array([4, 5, 6])
+    pools = member_unlabelled(
+        drug_index, protein_index, unlabelled, [np.array([0, 1]), np.array([2, 3])]
+    )
+    assert pools[0].tolist() == [4, 5]  # drugs 0/1 and proteins 0/1 only
+    assert pools[1].tolist() == []  # drug 2 with proteins 0/1: all measured
+
+
+def test_lite_distils_on_unmeasured_pairs_too(
+    tmp_path: Path, pairs: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sparse = pairs.sample(frac=0.5, random_state=0).reset_index(drop=True)
+    run_training(sparse, _config(), tmp_path / "main")
+    seen: list[tuple[list[int], list[int], int]] = []
+    batches = EnsembleFitter._batches
+
+    def record(self: EnsembleFitter, epoch: int) -> torch.Tensor:
+        rows = batches(self, epoch)
+        sizes = [len(train) for train in self.member_train]
+        seen.append((list(self.unlabelled_draws), sizes, int((rows >= len(sparse)).sum())))
+        return rows
+
+    monkeypatch.setattr(EnsembleFitter, "_batches", record)
+    config = _config("lite", teacher=str(tmp_path / "main"), distill_unlabelled=1.0)
+    result = run_training(sparse, config, tmp_path / "lite")
+    # 2 CV epochs, then 2 refit epochs; the refit member trains on all 100 labelled pairs and
+    # draws as many of the 100 unmeasured combinations (the 20 x 10 grid holds 200)
+    assert len(seen) == 4
+    assert seen[-1][0] == [100]
+    cv_draws, cv_sizes, _ = seen[0]
+    assert all(0 < d <= n for d, n in zip(cv_draws, cv_sizes, strict=True))  # ratio 1: <= own
+    assert all(count >= sum(draws) for draws, _, count in seen)
+    assert np.isfinite(result.cv_metrics["summary"]["mse"]["mean"])
+    model = load_model(result.model_dir)
+    assert model.config.training["distill_unlabelled"] == 1.0
+    assert np.isfinite(
+        model.predict(sparse["smiles"][:5].tolist(), sparse["sequence"][:5].tolist()).mean
+    ).all()
+    with pytest.raises(ValueError, match="needs a teacher"):
+        _config("lite", distill_unlabelled=1.0)

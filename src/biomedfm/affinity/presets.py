@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from biomedfm.affinity.nn import NetConfig
 from biomedfm.affinity.splits import SPLITTERS
@@ -50,6 +50,14 @@ class TrainConfig(BaseModel):
     distill_weight: float = Field(
         0.7, ge=0, le=1, description="Weight of the teacher's prediction in the lite target."
     )
+    distill_unlabelled: float = Field(
+        0.0,
+        ge=0,
+        description=(
+            "With a teacher: unmeasured drug x protein combinations of the table, scored by the "
+            "teacher alone, drawn each epoch per labelled training pair (0: labelled pairs only)."
+        ),
+    )
     device: str = Field("cpu", description="Torch device: cpu, cuda, cuda:1 ...")
 
     @field_validator("split")
@@ -59,9 +67,19 @@ class TrainConfig(BaseModel):
             raise ValueError(f"unknown split {value!r}; choose from {', '.join(SPLITTERS)}")
         return value
 
+    @model_validator(mode="after")
+    def _unlabelled_needs_a_teacher(self) -> TrainConfig:
+        if self.distill_unlabelled and not self.teacher:
+            raise ValueError(
+                "distill_unlabelled needs a teacher: add --teacher RUN_DIR (a trained main run)"
+            )
+        return self
+
     def digest(self) -> str:
         """Hash of the settings that change results (device excluded)."""
         payload = self.model_dump(exclude={"device"})
+        if not self.distill_unlabelled:  # added in session 8: older runs keep their digest
+            del payload["distill_unlabelled"]
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 

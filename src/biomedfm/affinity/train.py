@@ -30,7 +30,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from biomedfm import __version__
-from biomedfm.affinity.io import check_device, load_model, save_model
+from biomedfm.affinity.distill import member_unlabelled, teacher_means, unlabelled_pairs
+from biomedfm.affinity.io import check_device, save_model
 from biomedfm.affinity.metrics import interval_coverage, regression_report
 from biomedfm.affinity.model import Z90, AffinityModel, ModelConfig
 from biomedfm.affinity.nn import AffinityNet, NetConfig
@@ -55,19 +56,41 @@ ProgressCallback = Callable[[str, int, int, dict[str, float]], None]
 
 @dataclass
 class FeatureSet:
-    """Features of the distinct entities of a pair table and each pair's row in them."""
+    """Features of the distinct entities of a pair table and each pair's row in them.
+
+    ``drugs``/``proteins`` are the distinct SMILES and (upper-case) sequences, row by row. Pairs
+    appended by :meth:`with_unlabelled` follow the table's pairs and have ``y`` NaN.
+    """
 
     drug_x: np.ndarray
     protein_x: np.ndarray
     drug_index: np.ndarray
     protein_index: np.ndarray
     y: np.ndarray
+    drugs: np.ndarray
+    proteins: np.ndarray
 
     def sized(self, net: NetConfig) -> NetConfig:
         """``net`` with its input widths set to these features' (featurizer options change them)."""
         return net.model_copy(
             update={"drug_dim": self.drug_x.shape[1], "protein_dim": self.protein_x.shape[1]}
         )
+
+    def with_unlabelled(self, drug_rows: np.ndarray, protein_rows: np.ndarray) -> FeatureSet:
+        """These features plus unlabelled pairs (``y`` NaN) of the same drugs and proteins."""
+        return FeatureSet(
+            drug_x=self.drug_x,
+            protein_x=self.protein_x,
+            drug_index=np.concatenate([self.drug_index, drug_rows]),
+            protein_index=np.concatenate([self.protein_index, protein_rows]),
+            y=np.concatenate([self.y, np.full(len(drug_rows), np.nan)]),
+            drugs=self.drugs,
+            proteins=self.proteins,
+        )
+
+    def pair_strings(self) -> tuple[list[str], list[str]]:
+        """Each pair's SMILES and sequence (what a teacher model is asked to predict)."""
+        return list(self.drugs[self.drug_index]), list(self.proteins[self.protein_index])
 
 
 def featurize_frame(frame: pd.DataFrame, config: TrainConfig) -> FeatureSet:
@@ -84,6 +107,8 @@ def featurize_frame(frame: pd.DataFrame, config: TrainConfig) -> FeatureSet:
         drug_index=drug_index.astype(np.int64),
         protein_index=protein_index.astype(np.int64),
         y=frame["affinity"].to_numpy(dtype=np.float64),
+        drugs=drugs,
+        proteins=proteins,
     )
 
 
@@ -107,6 +132,9 @@ class EnsembleFitter:
         member_train: M arrays of training pair indices.
         member_val: M arrays of validation pair indices (empty arrays when refitting).
         checkpoint_dir: where the per-epoch checkpoint lives.
+        member_unlabelled: M arrays of unlabelled pair indices (teacher targets only, NaN
+            labels); each epoch a member also trains on ``config.distill_unlabelled`` times
+            as many of them as it has training pairs, drawn afresh.
     """
 
     def __init__(
@@ -119,6 +147,7 @@ class EnsembleFitter:
         member_val: list[np.ndarray],
         config: TrainConfig,
         checkpoint_dir: Path,
+        member_unlabelled: list[np.ndarray] | None = None,
     ) -> None:
         self.device = torch.device(config.device)
         self.net = net.to(self.device)
@@ -131,6 +160,11 @@ class EnsembleFitter:
         self.labels = torch.as_tensor(labels, dtype=torch.float32, device=self.device)
         self.member_train = member_train
         self.member_val = member_val
+        self.member_unlabelled = member_unlabelled or [np.empty(0, np.int64) for _ in member_train]
+        self.unlabelled_draws = [
+            min(len(pool), round(config.distill_unlabelled * len(train)))
+            for pool, train in zip(self.member_unlabelled, member_train, strict=True)
+        ]
         self.checkpoint_dir = checkpoint_dir
         # (M, S) fixed training pairs per member on which prediction_spread watches for collapse
         rng = np.random.default_rng(config.seed)
@@ -139,7 +173,10 @@ class EnsembleFitter:
             np.stack([rng.choice(train, size=size, replace=False) for train in member_train]),
             device=self.device,
         )
-        self.steps_per_epoch = math.ceil(max(len(t) for t in member_train) / config.batch_size)
+        self.steps_per_epoch = math.ceil(
+            max(len(t) + n for t, n in zip(member_train, self.unlabelled_draws, strict=True))
+            / config.batch_size
+        )
         self.optimizer = torch.optim.AdamW(
             net.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )
@@ -153,11 +190,16 @@ class EnsembleFitter:
         self.history: list[dict[str, Any]] = []
 
     def _batches(self, epoch: int) -> torch.Tensor:
-        """(steps, M, batch) pair indices: each member's own shuffled pairs, cycled to length."""
+        """(steps, M, batch) pair indices: each member's own shuffled pairs (and this epoch's
+        draw of unlabelled ones), cycled to length."""
         rng = np.random.default_rng([self.config.seed, epoch])
         length = self.steps_per_epoch * self.config.batch_size
         rows = []
-        for train in self.member_train:
+        for train, pool, draws in zip(
+            self.member_train, self.member_unlabelled, self.unlabelled_draws, strict=True
+        ):
+            if draws:
+                train = np.concatenate([train, rng.choice(pool, size=draws, replace=False)])
             order = rng.permutation(train)
             rows.append(np.resize(order, length))
         stacked = np.stack(rows).reshape(len(rows), self.steps_per_epoch, -1).transpose(1, 0, 2)
@@ -171,8 +213,11 @@ class EnsembleFitter:
         label = self.labels[batch]
         mse = ((mean - target) ** 2).mean(dim=1)
         # Variance head: Gaussian NLL around the *detached* mean, so it never pulls the mean
-        # away from the MSE optimum.
-        nll = 0.5 * (log_var + (label - mean.detach()) ** 2 * torch.exp(-log_var)).mean(dim=1)
+        # away from the MSE optimum; on labelled pairs only (unlabelled ones have NaN labels).
+        labelled = ~torch.isnan(label)
+        error = torch.where(labelled, label - mean.detach(), 0.0)
+        nll = 0.5 * (log_var + error**2 * torch.exp(-log_var)) * labelled
+        nll = nll.sum(dim=1) / labelled.sum(dim=1).clamp(min=1)
         return (mse + 0.1 * nll).sum()
 
     def fit(self, progress: ProgressCallback | None = None, stage: str = "train") -> None:
@@ -449,37 +494,10 @@ def prepare_run_dir(out_dir: Path, config: TrainConfig, *, override: bool) -> No
     config_path.write_text(json.dumps(payload, indent=2) + "\n")
 
 
-def _teacher_means(config: TrainConfig, frame: pd.DataFrame, stage: str) -> np.ndarray:
-    """Teacher predictions (M, n) for each student member, in target units.
-
-    For the CV stage member k of the student learns from member k of the teacher's CV ensemble
-    (which never saw fold k either), so the student's CV numbers stay honest. For the refit
-    stage every member learns from the teacher's final ensemble.
-    """
-    assert config.teacher is not None
-    teacher_run = Path(config.teacher)
-    teacher_config = json.loads((teacher_run / "config.json").read_text())["config"]
-    if stage == "cv":
-        for key in ("split", "n_folds", "seed"):
-            if teacher_config[key] != getattr(config, key):
-                raise InputError(
-                    f"teacher {teacher_run} used {key}={teacher_config[key]!r} but this run uses "
-                    f"{getattr(config, key)!r}: distil from a teacher trained on the same folds"
-                )
-        teacher = load_model(teacher_run / "cv", device=config.device)
-    else:
-        teacher = load_model(teacher_run / "model", device=config.device)
-    means = teacher.member_means(frame["smiles"].tolist(), frame["sequence"].str.upper().tolist())
-    if stage == "cv":
-        return means
-    return np.repeat(means.mean(axis=0, keepdims=True), config.net.n_members, axis=0)
-
-
 def _fit_stage(
     stage: str,
     n_members: int,
     features: FeatureSet,
-    frame: pd.DataFrame,
     member_train: list[np.ndarray],
     member_val: list[np.ndarray],
     config: TrainConfig,
@@ -490,13 +508,21 @@ def _fit_stage(
     y_mean, y_std = scaling
     labels = (features.y - y_mean) / y_std
     targets = np.repeat(labels[None, :], n_members, axis=0)
+    pools = None
     if config.teacher:
-        teacher = (_teacher_means(config, frame, stage) - y_mean) / y_std
-        targets = config.distill_weight * teacher + (1 - config.distill_weight) * targets
+        smiles, sequences = features.pair_strings()
+        teacher = (teacher_means(config, smiles, sequences, stage, n_members) - y_mean) / y_std
+        blend = config.distill_weight * teacher + (1 - config.distill_weight) * targets
+        targets = np.where(np.isnan(targets), teacher, blend)  # unlabelled: teacher alone
+        unlabelled = np.flatnonzero(np.isnan(features.y))
+        if len(unlabelled):
+            pools = member_unlabelled(
+                features.drug_index, features.protein_index, unlabelled, member_train
+            )
     torch.manual_seed(config.seed + (0 if stage == "cv" else 1))
     net = AffinityNet(config.net.model_copy(update={"n_members": n_members}))
     fitter = EnsembleFitter(
-        net, features, targets, labels, member_train, member_val, config, out_dir / stage
+        net, features, targets, labels, member_train, member_val, config, out_dir / stage, pools
     )
     fitter.fit(progress, stage)
     collapsed = fitter.collapsed_members()
@@ -584,12 +610,15 @@ def run_training(
     # mean/sd by well under 1%, an offset the output bias absorbs anyway; nothing else is fitted
     # on validation labels.
     scaling = (float(features.y.mean()), float(features.y.std()) or 1.0)
+    if config.distill_unlabelled:
+        features = features.with_unlabelled(
+            *unlabelled_pairs(features.drug_index, features.protein_index, config.seed)
+        )
 
     cv = _fit_stage(
         "cv",
         len(folds),
         features,
-        frame,
         [f[0] for f in folds],
         [f[1] for f in folds],
         config,
@@ -644,6 +673,7 @@ def run_training(
         "cv_summary": cv_metrics["summary"],
         "coverage90_mean": cv_metrics["coverage90_mean"],
         "teacher": config.teacher,
+        "distill_unlabelled": config.distill_unlabelled,
     }
     if config.refit:
         everything = np.arange(len(frame))
@@ -652,7 +682,6 @@ def run_training(
             "refit",
             n,
             features,
-            frame,
             [everything] * n,
             [np.empty(0, dtype=np.int64)] * n,
             config,
