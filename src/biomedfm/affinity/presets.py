@@ -98,7 +98,8 @@ _PROTEIN_LITE = {"name": "concat", "parts": [_KMER, {**_POCKET, "components": No
 # lite's shape and inputs (on Davis five of them rank better than five main-shape members),
 # and the Davis lite is narrower (embedding 64, head [128]) so that it stays >= 10x faster per
 # pair than that main; the KIBA main takes MACCS keys beside 1,024 Morgan counts, 4 members and
-# dropout 0.2 (its lite keeps Morgan counts alone: MACCS keys cost the lite its speed).
+# dropout 0.2 (its lite keeps Morgan counts alone: MACCS keys cost the lite its speed, and
+# learns from the main on unmeasured pairs too: distill_unlabelled=1).
 
 PRESETS: dict[str, TrainConfig] = {
     "main": TrainConfig(
