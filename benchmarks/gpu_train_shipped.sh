@@ -80,9 +80,15 @@ declare -A MAIN=(
   [maccs]="$B1K --set net.dropout=0.2 $MACCS1K"
   [maccsd3]="$B1K --set net.dropout=0.3 $MACCS1K"
   [maccs2k]="$MACCS2K"
+  # Davis (session 8): the shipped recipe (lite shape, seven members) and two variants of it;
+  # a MACCS Davis main stays inside the 40 MB budget by 37 KB.
+  [ls7]="$LITE_SHAPE --set net.n_members=7"
+  [ls7maccs]="$LITE_SHAPE --set net.n_members=7 $MACCS1K"
+  [ls7d2]="$LITE_SHAPE --set net.n_members=7 --set net.dropout=0.2"
 )
 declare -A VARIANTS=([davis]="${VARIANTS_DAVIS:-maccs2k}" [kiba]="${VARIANTS_KIBA:-maccsd3 ls4}")
-declare -A LITE=([maccs]="" [maccsd3]="" [maccs2k]="" [ls4]="$NARROW_LITE")
+declare -A LITE=([maccs]="" [maccsd3]="" [maccs2k]="" [ls4]="$NARROW_LITE" [ls7]="$NARROW_LITE"
+  [ls7maccs]="$NARROW_LITE" [ls7d2]="$NARROW_LITE")
 # Session 8: lites distilled on the unmeasured drug x protein combinations too (the teacher's
 # predictions there; KIBA measures a quarter of its matrix): 'plain' = labelled pairs only,
 # 'u1' = as many unmeasured as labelled pairs per epoch, 'u3e40' = three times as many, 40
