@@ -51,6 +51,10 @@ prepare() {
   fi
   rm -rf .gpu/data/dta
   cp -r "${BIOMEDFM_DATA:-../shared/data}/dta" .gpu/data/
+  for dataset in davis kiba; do  # transfer sets for distilling the lites (no labels, no pairs)
+    BIOMEDFM_DATA=${BIOMEDFM_DATA:-../shared/data} $PY benchmarks/distill_transfer_set.py \
+      --dataset "$dataset" -o ".gpu/transfer-$dataset.csv"
+  done
   for dir in "$MODELS"/*/; do
     name=$(basename "$dir")
     [ -f "$dir/model.safetensors" ] && [ -z "${KEEP_WEIGHTS:-}" ] || continue

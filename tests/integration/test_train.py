@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from biomedfm.affinity.distill import member_unlabelled, unlabelled_pairs
+from biomedfm.affinity.distill import member_unlabelled, read_transfer, transfer_pairs
 from biomedfm.affinity.io import load_model
 from biomedfm.affinity.nn import AffinityNet
 from biomedfm.affinity.predict import evaluate_frame, predict_frame
@@ -23,7 +23,7 @@ from biomedfm.affinity.train import (
     run_training,
 )
 from biomedfm.errors import InputError, TrainingError
-from tests.conftest import SMALL_NET
+from tests.conftest import DRUGS, SMALL_NET, random_sequences
 
 
 def _config(preset: str = "main", **overrides: object) -> TrainConfig:
@@ -244,60 +244,94 @@ def test_scoring_from_cached_encodings_equals_per_pair_forward(
     assert fitter.member_outputs(0, np.empty(0, dtype=np.int64))[0].shape == (0,)
 
 
-def test_unlabelled_pairs_are_the_unmeasured_combinations(
+def test_transfer_pairs_pair_new_entities_with_the_tables(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    drug_index = np.array([0, 0, 1, 2])
-    protein_index = np.array([0, 1, 1, 0])
-    drugs, proteins = unlabelled_pairs(drug_index, protein_index, seed=0)
-    assert sorted(zip(drugs.tolist(), proteins.tolist(), strict=True)) == [(1, 0), (2, 1)]
-    monkeypatch.setattr("biomedfm.affinity.distill.MAX_UNLABELLED", 1)
-    drugs, proteins = unlabelled_pairs(drug_index, protein_index, seed=0)
-    assert len(drugs) == 1
-    assert (drugs[0], proteins[0]) in {(1, 0), (2, 1)}
+    # table: drugs 0-1, proteins 0-1; transfer: drug 2, protein 2
+    drugs, proteins = transfer_pairs(2, 2, 1, 1, seed=0)
+    pairs = sorted(zip(drugs.tolist(), proteins.tolist(), strict=True))
+    assert pairs == [(0, 2), (1, 2), (2, 0), (2, 1)]  # never table x table, never new x new
+    monkeypatch.setattr("biomedfm.affinity.distill.MAX_UNLABELLED", 3)
+    drugs, proteins = transfer_pairs(2, 2, 1, 1, seed=0)
+    assert len(drugs) == 3
+    assert set(zip(drugs.tolist(), proteins.tolist(), strict=True)) <= set(pairs)
+
+
+def test_transfer_set_drops_the_tables_own_entities_and_names_bad_rows(tmp_path: Path) -> None:
+    sequence = random_sequences(1, seed=3)[0]
+    mutant = sequence[:30] + ("A" if sequence[30] != "A" else "G") + sequence[31:]
+    other = random_sequences(1, seed=4)[0]
+    path = tmp_path / "transfer.csv"
+    pd.DataFrame(
+        {
+            "smiles": ["OCC", "C[C@H](N)C(=O)O", "c1ccncc1", "", ""],
+            "sequence": ["", "", sequence.lower(), mutant, other],
+        }
+    ).to_csv(path, index=False)
+    smiles, sequences = read_transfer(path, ["CCO", "CC(N)C(=O)O"], [sequence])
+    # ethanol written another way and a stereoisomer of the table's alanine go; so do the
+    # table protein and its point mutant (near-identical features)
+    assert smiles == ["c1ccncc1"]
+    assert sequences == [other]
+    pd.DataFrame({"smiles": ["CCO", "C1CC"]}).to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"row 3.*invalid SMILES"):
+        read_transfer(path, [], [])
+    pd.DataFrame({"name": ["x"]}).to_csv(path, index=False)
+    with pytest.raises(InputError, match="'smiles' and/or a 'sequence' column"):
+        read_transfer(path, [], [])
 
 
 def test_a_member_meets_only_its_own_training_entities_unlabelled() -> None:
-    # pairs 0-3 are labelled; rows 4-6 are unlabelled combinations
-    drug_index = np.array([0, 1, 2, 2, 0, 1, 2])
-    protein_index = np.array([0, 1, 0, 1, 1, 0, 2])
-    unlabelled = np.array([4, 5, 6])
+    # pairs 0-3 are labelled (drugs 0-2, proteins 0-1); rows 4-7 are unlabelled, with transfer
+    # drug 3 and transfer protein 2
+    drug_index = np.array([0, 1, 2, 2, 0, 2, 3, 3])
+    protein_index = np.array([0, 1, 0, 1, 2, 2, 0, 1])
+    unlabelled = np.array([4, 5, 6, 7])
     pools = member_unlabelled(
-        drug_index, protein_index, unlabelled, [np.array([0, 1]), np.array([2, 3])]
+        drug_index, protein_index, unlabelled, [np.array([0, 1]), np.array([2])]
     )
-    assert pools[0].tolist() == [4, 5]  # drugs 0/1 and proteins 0/1 only
-    assert pools[1].tolist() == []  # drug 2 with proteins 0/1: all measured
+    assert pools[0].tolist() == [4, 6, 7]  # drug 2 is held out from member 0
+    assert pools[1].tolist() == [5, 6]  # member 1 trains on drug 2 and protein 0 only
 
 
-def test_lite_distils_on_unmeasured_pairs_too(
+def test_lite_distils_on_transfer_pairs_too(
     tmp_path: Path, pairs: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sparse = pairs.sample(frac=0.5, random_state=0).reset_index(drop=True)
-    run_training(sparse, _config(), tmp_path / "main")
+    table = pairs[pairs["smiles"].isin(DRUGS[:16])].reset_index(drop=True)
+    transfer = tmp_path / "transfer.csv"
+    sequences = random_sequences(3, seed=7)
+    pd.DataFrame(
+        {"smiles": [*DRUGS[16:20], "", "", ""], "sequence": ["", "", "", "", *sequences]}
+    ).to_csv(transfer, index=False)
+    run_training(table, _config(), tmp_path / "main")
     seen: list[tuple[list[int], list[int], int]] = []
     batches = EnsembleFitter._batches
 
     def record(self: EnsembleFitter, epoch: int) -> torch.Tensor:
         rows = batches(self, epoch)
         sizes = [len(train) for train in self.member_train]
-        seen.append((list(self.unlabelled_draws), sizes, int((rows >= len(sparse)).sum())))
+        seen.append((list(self.unlabelled_draws), sizes, int((rows >= len(table)).sum())))
         return rows
 
     monkeypatch.setattr(EnsembleFitter, "_batches", record)
-    config = _config("lite", teacher=str(tmp_path / "main"), distill_unlabelled=1.0)
-    result = run_training(sparse, config, tmp_path / "lite")
-    # 2 CV epochs, then 2 refit epochs; the refit member trains on all 100 labelled pairs and
-    # draws as many of the 100 unmeasured combinations (the 20 x 10 grid holds 200)
+    config = _config(
+        "lite",
+        teacher=str(tmp_path / "main"),
+        distill_unlabelled=0.5,
+        distill_transfer=str(transfer),
+    )
+    result = run_training(table, config, tmp_path / "lite")
+    # 2 CV epochs, then 2 refit epochs. The refit member trains on all 160 labelled pairs and
+    # draws 80 of the 16 x 3 + 4 x 10 = 88 transfer pairs each epoch.
     assert len(seen) == 4
-    assert seen[-1][0] == [100]
+    assert seen[-1][0] == [80]
     cv_draws, cv_sizes, _ = seen[0]
-    assert all(0 < d <= n for d, n in zip(cv_draws, cv_sizes, strict=True))  # ratio 1: <= own
+    assert all(0 < d <= n / 2 + 1 for d, n in zip(cv_draws, cv_sizes, strict=True))
     assert all(count >= sum(draws) for draws, _, count in seen)
     assert np.isfinite(result.cv_metrics["summary"]["mse"]["mean"])
     model = load_model(result.model_dir)
-    assert model.config.training["distill_unlabelled"] == 1.0
-    assert np.isfinite(
-        model.predict(sparse["smiles"][:5].tolist(), sparse["sequence"][:5].tolist()).mean
-    ).all()
-    with pytest.raises(ValueError, match="needs a teacher"):
-        _config("lite", distill_unlabelled=1.0)
+    assert model.config.training["distill_transfer"] == str(transfer)
+    prediction = model.predict(table["smiles"][:5].tolist(), table["sequence"][:5].tolist())
+    assert np.isfinite(prediction.mean).all()
+    with pytest.raises(ValueError, match="needs a teacher and a transfer set"):
+        _config("lite", teacher=str(tmp_path / "main"), distill_unlabelled=1.0)

@@ -1,12 +1,18 @@
 """Distillation: a trained main model's predictions as the lite's targets.
 
-Beyond the labelled pairs, the teacher can also label the *unmeasured* drug × protein
-combinations of the same table (``distill_unlabelled``): KIBA measures about a quarter of its
-2,068 × 229 matrix. A one-member student that learns the ensemble's predictions over the whole
-matrix sees four times as many targets, each one the ensemble's smoother guess, which is the
-classic route of distillation with transfer data. No label leaks: in CV, student member k
-learns from teacher CV member k (which never saw fold k's labels), on combinations of the drugs
-and proteins of its own training pairs.
+Beyond the labelled pairs, the teacher can also label pairs that were never measured
+(``distill_unlabelled`` with ``distill_transfer``): the table's drugs against *other* proteins,
+and other molecules against the table's proteins. A one-network student that learns the
+ensemble's predictions on those too copies more of what the ensemble knows than one that sees
+only the measured pairs (distillation with a transfer set).
+
+Why never the table's own unmeasured combinations (drug A × protein B, both in the table):
+the held-out pairs of a benchmark split (a test fold, or any pairs a user keeps back) are
+exactly such combinations, so a student trained on them would have met the pairs it is scored
+on, unlabelled but with the teacher's answers, and would look better there than on new pairs.
+Every transfer pair has one entity the table does not hold. No label leaks either: in CV,
+student member k learns from teacher CV member k (which never saw fold k's labels), with the
+table's drugs and proteins of its own training pairs only.
 """
 
 from __future__ import annotations
@@ -15,40 +21,127 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+from rdkit import DataStructs
+from rdkit.Chem import rdFingerprintGenerator
 
 from biomedfm.affinity.io import load_model
 from biomedfm.affinity.presets import TrainConfig
+from biomedfm.chem.molecules import canonical_smiles, to_mol
+from biomedfm.chem.sequences import residue_indices, validate_sequence
 from biomedfm.errors import InputError
 
 MAX_UNLABELLED = 2_000_000
-"""Most unlabelled combinations kept (drawn at random on a larger matrix): bounds memory."""
+"""Most transfer pairs kept (drawn at random from a larger set): bounds memory."""
+MAX_DRUG_TANIMOTO = 0.8
+"""A transfer molecule this similar to a table drug (Morgan radius 2, 2,048 bits) is dropped."""
+MAX_PROTEIN_JACCARD = 0.4
+"""A transfer protein sharing this share of 3-mers with a table protein is dropped. Davis
+against KIBA: isoforms and constructs of one kinase score 0.57-1.0, distinct kinases mostly
+0.1-0.3 (a few paralogues 0.4-0.47)."""
 
 
-def unlabelled_pairs(
-    drug_index: np.ndarray, protein_index: np.ndarray, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Drug and protein rows of the combinations that no labelled pair measures.
+def _trimer_sets(sequences: list[str]) -> np.ndarray:
+    """(n, 8000) 0/1 rows: which 3-mers of standard residues each sequence holds."""
+    rows = np.zeros((len(sequences), 20**3), dtype=np.float32)
+    for row, sequence in enumerate(sequences):
+        codes = residue_indices(sequence)
+        triples = codes[:-2] * 400 + codes[1:-1] * 20 + codes[2:]
+        valid = (codes[:-2] >= 0) & (codes[1:-1] >= 0) & (codes[2:] >= 0)
+        rows[row, triples[valid]] = 1.0
+    return rows
+
+
+def near_table_proteins(sequences: list[str], table_sequences: list[str]) -> np.ndarray:
+    """(n,) bool: the sequence's 3-mer Jaccard similarity to some table protein is at least
+    ``MAX_PROTEIN_JACCARD`` (isoforms and constructs of a table protein)."""
+    if not sequences or not table_sequences:
+        return np.zeros(len(sequences), dtype=bool)
+    new, table = _trimer_sets(sequences), _trimer_sets(table_sequences)
+    shared = new @ table.T
+    union = new.sum(axis=1)[:, None] + table.sum(axis=1)[None, :] - shared
+    return np.asarray((shared / np.maximum(union, 1)).max(axis=1) >= MAX_PROTEIN_JACCARD)
+
+
+def near_table_drugs(smiles: list[str], table_smiles: list[str]) -> np.ndarray:
+    """(n,) bool: the molecule's Morgan Tanimoto similarity to some table drug is at least
+    ``MAX_DRUG_TANIMOTO`` (stereoisomers, salts, close analogues of a table drug)."""
+    if not smiles or not table_smiles:
+        return np.zeros(len(smiles), dtype=bool)
+    generator = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+    table = [generator.GetFingerprint(to_mol(s)) for s in table_smiles]
+    return np.array(
+        [
+            max(DataStructs.BulkTanimotoSimilarity(generator.GetFingerprint(to_mol(s)), table))
+            >= MAX_DRUG_TANIMOTO
+            for s in smiles
+        ],
+        dtype=bool,
+    )
+
+
+def read_transfer(
+    path: Path, table_smiles: list[str], table_sequences: list[str]
+) -> tuple[list[str], list[str]]:
+    """The transfer set's molecules and proteins, less those that are (nearly) the table's own.
+
+    Near-duplicates go too: a stereoisomer of a table drug, or an isoform of a table protein,
+    has (nearly) the same features, so its pairs would stand in for the table's own unmeasured
+    combinations.
 
     Args:
-        drug_index, protein_index: (n,) each labelled pair's distinct drug and protein row.
+        path: CSV with a ``smiles`` and/or a ``sequence`` column, one entity per row (the other
+            cell may be blank).
+        table_smiles, table_sequences: the table's distinct entities.
 
-    Returns:
-        (drug rows, protein rows), every unmeasured combination of the distinct drugs and
-        proteins, or ``MAX_UNLABELLED`` of them drawn at random when the matrix is larger.
+    Raises:
+        InputError: no such file or columns, or a row that does not parse (row and fix named).
     """
-    n_drugs = int(drug_index.max()) + 1 if len(drug_index) else 0
-    n_proteins = int(protein_index.max()) + 1 if len(protein_index) else 0
-    grid = n_drugs * n_proteins
-    rng = np.random.default_rng(seed)
-    if grid <= 4 * MAX_UNLABELLED:
-        keys = np.arange(grid, dtype=np.int64)
-    else:
-        keys = np.unique(rng.integers(0, grid, size=2 * MAX_UNLABELLED, dtype=np.int64))
-    measured = drug_index.astype(np.int64) * n_proteins + protein_index
-    keys = keys[~np.isin(keys, measured)]
-    if len(keys) > MAX_UNLABELLED:
-        keys = np.sort(rng.choice(keys, size=MAX_UNLABELLED, replace=False))
-    return keys // max(n_proteins, 1), keys % max(n_proteins, 1)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise InputError(f"distill_transfer {path}: cannot read it as CSV ({error})") from None
+    if not {"smiles", "sequence"} & set(frame.columns):
+        raise InputError(
+            f"distill_transfer {path}: give a 'smiles' and/or a 'sequence' column "
+            f"(found {', '.join(frame.columns) or 'none'})"
+        )
+    smiles: dict[str, str] = {}
+    sequences: dict[str, None] = {}
+    for row, record in enumerate(frame.to_dict("records"), start=2):  # row 1 is the header
+        try:
+            text = str(record.get("smiles", "")).strip()
+            if text:
+                smiles.setdefault(canonical_smiles(text), text)
+            raw = str(record.get("sequence", "")).strip()
+            if raw:
+                sequences[validate_sequence(raw)] = None
+        except InputError as error:
+            raise InputError(f"distill_transfer {path}, row {row}: {error}") from None
+    drugs, proteins = list(smiles.values()), list(sequences)
+    near_drug = near_table_drugs(drugs, table_smiles)
+    near_protein = near_table_proteins(proteins, table_sequences)
+    return (
+        [s for s, near in zip(drugs, near_drug, strict=True) if not near],
+        [s for s, near in zip(proteins, near_protein, strict=True) if not near],
+    )
+
+
+def transfer_pairs(
+    n_drugs: int, n_proteins: int, n_new_drugs: int, n_new_proteins: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drug and protein rows of the transfer pairs: table drugs × new proteins, then new drugs
+    × table proteins (new entities take the rows after the table's), ``MAX_UNLABELLED`` of
+    them drawn at random when there are more."""
+    drug_rows = [np.repeat(np.arange(n_drugs), n_new_proteins)]
+    protein_rows = [np.tile(np.arange(n_new_proteins) + n_proteins, n_drugs)]
+    drug_rows.append(np.repeat(np.arange(n_new_drugs) + n_drugs, n_proteins))
+    protein_rows.append(np.tile(np.arange(n_proteins), n_new_drugs))
+    drugs, proteins = np.concatenate(drug_rows), np.concatenate(protein_rows)
+    if len(drugs) > MAX_UNLABELLED:
+        keep = np.sort(np.random.default_rng(seed).choice(len(drugs), MAX_UNLABELLED, False))
+        drugs, proteins = drugs[keep], proteins[keep]
+    return drugs.astype(np.int64), proteins.astype(np.int64)
 
 
 def member_unlabelled(
@@ -57,12 +150,16 @@ def member_unlabelled(
     unlabelled_rows: np.ndarray,
     member_train: list[np.ndarray],
 ) -> list[np.ndarray]:
-    """Per member, the unlabelled rows whose drug and protein both occur in its training pairs
-    (so a cold-split member never meets its held-out drugs or proteins, even unlabelled)."""
+    """Per member, the unlabelled rows whose drug and protein are either transfer entities
+    (in no labelled pair: open to every member) or occur in the member's training pairs. So a
+    cold-split member never meets its held-out drugs or proteins, even unlabelled."""
+    labelled = np.setdiff1d(np.arange(len(drug_index)), unlabelled_rows)
     pools = []
     for train in member_train:
-        drugs = np.zeros(int(drug_index.max()) + 1, dtype=bool)
-        proteins = np.zeros(int(protein_index.max()) + 1, dtype=bool)
+        drugs = np.ones(int(drug_index.max()) + 1, dtype=bool)
+        proteins = np.ones(int(protein_index.max()) + 1, dtype=bool)
+        drugs[drug_index[labelled]] = False
+        proteins[protein_index[labelled]] = False
         drugs[drug_index[train]] = True
         proteins[protein_index[train]] = True
         keep = drugs[drug_index[unlabelled_rows]] & proteins[protein_index[unlabelled_rows]]

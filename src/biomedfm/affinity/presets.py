@@ -54,8 +54,16 @@ class TrainConfig(BaseModel):
         0.0,
         ge=0,
         description=(
-            "With a teacher: unmeasured drug x protein combinations of the table, scored by the "
+            "With a teacher and distill_transfer: unlabelled transfer pairs, scored by the "
             "teacher alone, drawn each epoch per labelled training pair (0: labelled pairs only)."
+        ),
+    )
+    distill_transfer: str | None = Field(
+        None,
+        description=(
+            "CSV of other molecules (smiles) and/or proteins (sequence): paired with the "
+            "table's proteins and drugs, they make the unlabelled pairs. Never the table's own "
+            "unmeasured combinations: held-out pairs of the same entities are among those."
         ),
     )
     device: str = Field("cpu", description="Torch device: cpu, cuda, cuda:1 ...")
@@ -69,17 +77,20 @@ class TrainConfig(BaseModel):
 
     @model_validator(mode="after")
     def _unlabelled_needs_a_teacher(self) -> TrainConfig:
-        if self.distill_unlabelled and not self.teacher:
+        if self.distill_unlabelled and not (self.teacher and self.distill_transfer):
             raise ValueError(
-                "distill_unlabelled needs a teacher: add --teacher RUN_DIR (a trained main run)"
+                "distill_unlabelled needs a teacher and a transfer set: add --teacher RUN_DIR "
+                "(a trained main run) and --set distill_transfer=PATH (a CSV of other molecules "
+                "and/or proteins)"
             )
         return self
 
     def digest(self) -> str:
         """Hash of the settings that change results (device excluded)."""
         payload = self.model_dump(exclude={"device"})
-        if not self.distill_unlabelled:  # added in session 8: older runs keep their digest
-            del payload["distill_unlabelled"]
+        for key in ("distill_unlabelled", "distill_transfer"):  # added in session 8: older
+            if not payload[key]:  # runs keep their digest
+                del payload[key]
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -30,7 +30,12 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from biomedfm import __version__
-from biomedfm.affinity.distill import member_unlabelled, teacher_means, unlabelled_pairs
+from biomedfm.affinity.distill import (
+    member_unlabelled,
+    read_transfer,
+    teacher_means,
+    transfer_pairs,
+)
 from biomedfm.affinity.io import check_device, save_model
 from biomedfm.affinity.metrics import interval_coverage, regression_report
 from biomedfm.affinity.model import Z90, AffinityModel, ModelConfig
@@ -58,8 +63,8 @@ ProgressCallback = Callable[[str, int, int, dict[str, float]], None]
 class FeatureSet:
     """Features of the distinct entities of a pair table and each pair's row in them.
 
-    ``drugs``/``proteins`` are the distinct SMILES and (upper-case) sequences, row by row. Pairs
-    appended by :meth:`with_unlabelled` follow the table's pairs and have ``y`` NaN.
+    ``drugs``/``proteins`` are the distinct SMILES and (upper-case) sequences, row by row. The
+    entities and pairs that :func:`add_transfer_pairs` appends follow the table's; ``y`` is NaN.
     """
 
     drug_x: np.ndarray
@@ -74,18 +79,6 @@ class FeatureSet:
         """``net`` with its input widths set to these features' (featurizer options change them)."""
         return net.model_copy(
             update={"drug_dim": self.drug_x.shape[1], "protein_dim": self.protein_x.shape[1]}
-        )
-
-    def with_unlabelled(self, drug_rows: np.ndarray, protein_rows: np.ndarray) -> FeatureSet:
-        """These features plus unlabelled pairs (``y`` NaN) of the same drugs and proteins."""
-        return FeatureSet(
-            drug_x=self.drug_x,
-            protein_x=self.protein_x,
-            drug_index=np.concatenate([self.drug_index, drug_rows]),
-            protein_index=np.concatenate([self.protein_index, protein_rows]),
-            y=np.concatenate([self.y, np.full(len(drug_rows), np.nan)]),
-            drugs=self.drugs,
-            proteins=self.proteins,
         )
 
     def pair_strings(self) -> tuple[list[str], list[str]]:
@@ -109,6 +102,34 @@ def featurize_frame(frame: pd.DataFrame, config: TrainConfig) -> FeatureSet:
         y=frame["affinity"].to_numpy(dtype=np.float64),
         drugs=drugs,
         proteins=proteins,
+    )
+
+
+def add_transfer_pairs(features: FeatureSet, config: TrainConfig) -> FeatureSet:
+    """``features`` plus the transfer set's new molecules and proteins (``distill_transfer``)
+    and their unlabelled pairs with the table's entities (see :mod:`biomedfm.affinity.distill`)."""
+    assert config.distill_transfer is not None
+    smiles, sequences = read_transfer(
+        Path(config.distill_transfer), list(features.drugs), list(features.proteins)
+    )
+    drug_x, protein_x = features.drug_x[:0], features.protein_x[:0]
+    if smiles:
+        drug_featurizer = make_featurizer("drug", config.drug_featurizer)
+        drug_x = drug_featurizer.featurize([to_mol(s) for s in smiles]).astype(drug_x.dtype)
+    if sequences:
+        protein_featurizer = make_featurizer("protein", config.protein_featurizer)
+        protein_x = protein_featurizer.featurize(sequences).astype(protein_x.dtype)
+    drug_rows, protein_rows = transfer_pairs(
+        len(features.drugs), len(features.proteins), len(smiles), len(sequences), config.seed
+    )
+    return FeatureSet(
+        drug_x=np.concatenate([features.drug_x, drug_x]),
+        protein_x=np.concatenate([features.protein_x, protein_x]),
+        drug_index=np.concatenate([features.drug_index, drug_rows]),
+        protein_index=np.concatenate([features.protein_index, protein_rows]),
+        y=np.concatenate([features.y, np.full(len(drug_rows), np.nan)]),
+        drugs=np.concatenate([features.drugs, np.array(smiles, dtype=object)]),
+        proteins=np.concatenate([features.proteins, np.array(sequences, dtype=object)]),
     )
 
 
@@ -611,9 +632,7 @@ def run_training(
     # on validation labels.
     scaling = (float(features.y.mean()), float(features.y.std()) or 1.0)
     if config.distill_unlabelled:
-        features = features.with_unlabelled(
-            *unlabelled_pairs(features.drug_index, features.protein_index, config.seed)
-        )
+        features = add_transfer_pairs(features, config)
 
     cv = _fit_stage(
         "cv",
@@ -674,6 +693,7 @@ def run_training(
         "coverage90_mean": cv_metrics["coverage90_mean"],
         "teacher": config.teacher,
         "distill_unlabelled": config.distill_unlabelled,
+        "distill_transfer": config.distill_transfer,
     }
     if config.refit:
         everything = np.arange(len(frame))
