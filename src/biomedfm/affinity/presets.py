@@ -110,7 +110,8 @@ _PROTEIN_LITE = {"name": "concat", "parts": [_KMER, {**_POCKET, "components": No
 # and the Davis lite is narrower (embedding 64, head [128]) so that it stays >= 10x faster per
 # pair than that main; the KIBA main takes MACCS keys beside 1,024 Morgan counts, 4 members and
 # dropout 0.2 (its lite keeps Morgan counts alone: MACCS keys cost the lite its speed, and
-# learns from the main on unmeasured pairs too: distill_unlabelled=1).
+# learns from the main on transfer pairs too: distill_unlabelled=1 with a distill_transfer
+# set built by benchmarks/distill_transfer_set.py).
 
 PRESETS: dict[str, TrainConfig] = {
     "main": TrainConfig(
