@@ -335,3 +335,6 @@ def test_lite_distils_on_transfer_pairs_too(
     assert np.isfinite(prediction.mean).all()
     with pytest.raises(ValueError, match="needs a teacher and a transfer set"):
         _config("lite", teacher=str(tmp_path / "main"), distill_unlabelled=1.0)
+    pd.DataFrame({"smiles": DRUGS[:3]}).to_csv(transfer, index=False)  # the table's own
+    with pytest.raises(InputError, match="makes no transfer pairs"):
+        run_training(table, config, tmp_path / "lite-none")

@@ -112,6 +112,12 @@ def add_transfer_pairs(features: FeatureSet, config: TrainConfig) -> FeatureSet:
     smiles, sequences = read_transfer(
         Path(config.distill_transfer), list(features.drugs), list(features.proteins)
     )
+    if not smiles and not sequences:
+        raise InputError(
+            f"distill_transfer {config.distill_transfer}: every molecule and protein in it is "
+            "(nearly) one of the training table's own, so it makes no transfer pairs; give "
+            "other molecules or proteins, or drop distill_unlabelled"
+        )
     drug_x, protein_x = features.drug_x[:0], features.protein_x[:0]
     if smiles:
         drug_featurizer = make_featurizer("drug", config.drug_featurizer)
