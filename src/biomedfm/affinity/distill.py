@@ -65,7 +65,7 @@ def near_table_proteins(sequences: list[str], table_sequences: list[str]) -> np.
 
 def near_table_drugs(smiles: list[str], table_smiles: list[str]) -> np.ndarray:
     """(n,) bool: the molecule's Morgan Tanimoto similarity to some table drug is at least
-    ``MAX_DRUG_TANIMOTO`` (stereoisomers, salts, close analogues of a table drug)."""
+    ``MAX_DRUG_TANIMOTO`` (stereoisomers and close analogues of a table drug)."""
     if not smiles or not table_smiles:
         return np.zeros(len(smiles), dtype=bool)
     generator = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
