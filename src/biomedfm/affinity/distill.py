@@ -154,12 +154,13 @@ def member_unlabelled(
     (in no labelled pair: open to every member) or occur in the member's training pairs. So a
     cold-split member never meets its held-out drugs or proteins, even unlabelled."""
     labelled = np.setdiff1d(np.arange(len(drug_index)), unlabelled_rows)
+    transfer_drugs = np.ones(int(drug_index.max()) + 1, dtype=bool)
+    transfer_proteins = np.ones(int(protein_index.max()) + 1, dtype=bool)
+    transfer_drugs[drug_index[labelled]] = False
+    transfer_proteins[protein_index[labelled]] = False
     pools = []
     for train in member_train:
-        drugs = np.ones(int(drug_index.max()) + 1, dtype=bool)
-        proteins = np.ones(int(protein_index.max()) + 1, dtype=bool)
-        drugs[drug_index[labelled]] = False
-        proteins[protein_index[labelled]] = False
+        drugs, proteins = transfer_drugs.copy(), transfer_proteins.copy()
         drugs[drug_index[train]] = True
         proteins[protein_index[train]] = True
         keep = drugs[drug_index[unlabelled_rows]] & proteins[protein_index[unlabelled_rows]]
@@ -168,9 +169,16 @@ def member_unlabelled(
 
 
 def teacher_means(
-    config: TrainConfig, smiles: list[str], sequences: list[str], stage: str, n_members: int
+    config: TrainConfig,
+    drugs: np.ndarray,
+    proteins: np.ndarray,
+    drug_index: np.ndarray,
+    protein_index: np.ndarray,
+    stage: str,
+    n_members: int,
 ) -> np.ndarray:
-    """Teacher predictions (n_members, n) for each student member, in target units.
+    """Teacher predictions (n_members, n) for each student member, in target units, for the
+    pairs given as rows into the distinct ``drugs`` and ``proteins``.
 
     For the CV stage member k of the student learns from member k of the teacher's CV ensemble
     (which never saw fold k either), so the student's CV numbers stay honest. For the refit
@@ -189,7 +197,7 @@ def teacher_means(
         teacher = load_model(teacher_run / "cv", device=config.device)
     else:
         teacher = load_model(teacher_run / "model", device=config.device)
-    means = teacher.member_means(smiles, sequences)
+    means = teacher.member_means(list(drugs), list(proteins), drug_index, protein_index)
     if stage == "cv":
         return means
     return np.repeat(means.mean(axis=0, keepdims=True), n_members, axis=0)

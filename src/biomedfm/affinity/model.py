@@ -297,13 +297,24 @@ class AffinityModel:
         return self.score_embeddings(*self._embed_pairs(smiles, sequences, mols), batch_size)
 
     def member_means(
-        self, smiles: Sequence[str], sequences: Sequence[str], batch_size: int = 8192
+        self,
+        drugs: Sequence[str],
+        proteins: Sequence[str],
+        drug_index: np.ndarray,
+        protein_index: np.ndarray,
+        batch_size: int = 8192,
     ) -> np.ndarray:
-        """Each member's prediction for every pair, (M, n) in target units (for distillation)."""
+        """Each member's prediction, (M, n) in target units, for pairs given as rows into the
+        distinct ``drugs`` and ``proteins`` (for distillation: the trainer already holds its
+        pairs that way, so a million transfer pairs are not de-duplicated again)."""
         outputs = [
             mean.cpu().numpy()
             for mean, _ in self._member_outputs(
-                *self._embed_pairs(smiles, sequences, None), batch_size
+                self.drug_embeddings(list(drugs)),
+                self.protein_embeddings(list(proteins)),
+                drug_index,
+                protein_index,
+                batch_size,
             )
         ]
         if not outputs:

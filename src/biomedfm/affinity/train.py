@@ -63,7 +63,8 @@ ProgressCallback = Callable[[str, int, int, dict[str, float]], None]
 class FeatureSet:
     """Features of the distinct entities of a pair table and each pair's row in them.
 
-    ``drugs``/``proteins`` are the distinct SMILES and (upper-case) sequences, row by row. The
+    ``drugs``/``proteins`` are the distinct SMILES and (upper-case) sequences, row by row (what
+    a teacher model is asked about when distilling). The
     entities and pairs that :func:`add_transfer_pairs` appends follow the table's; ``y`` is NaN.
     """
 
@@ -81,22 +82,29 @@ class FeatureSet:
             update={"drug_dim": self.drug_x.shape[1], "protein_dim": self.protein_x.shape[1]}
         )
 
-    def pair_strings(self) -> tuple[list[str], list[str]]:
-        """Each pair's SMILES and sequence (what a teacher model is asked to predict)."""
-        return list(self.drugs[self.drug_index]), list(self.proteins[self.protein_index])
+
+def featurize_entities(
+    smiles: list[str], sequences: list[str], config: TrainConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features of distinct SMILES and sequences with the config's featurizers."""
+    drug_featurizer = make_featurizer("drug", config.drug_featurizer)
+    protein_featurizer = make_featurizer("protein", config.protein_featurizer)
+    return (
+        drug_featurizer.featurize([to_mol(s) for s in smiles]),
+        protein_featurizer.featurize(sequences),
+    )
 
 
 def featurize_frame(frame: pd.DataFrame, config: TrainConfig) -> FeatureSet:
     """Featurize each distinct SMILES and sequence of ``frame`` once."""
-    drug_featurizer = make_featurizer("drug", config.drug_featurizer)
-    protein_featurizer = make_featurizer("protein", config.protein_featurizer)
     drugs, drug_index = np.unique(frame["smiles"].to_numpy(dtype=object), return_inverse=True)
     proteins, protein_index = np.unique(
         frame["sequence"].str.upper().to_numpy(dtype=object), return_inverse=True
     )
+    drug_x, protein_x = featurize_entities(list(drugs), list(proteins), config)
     return FeatureSet(
-        drug_x=drug_featurizer.featurize([to_mol(s) for s in drugs]),
-        protein_x=protein_featurizer.featurize(list(proteins)),
+        drug_x=drug_x,
+        protein_x=protein_x,
         drug_index=drug_index.astype(np.int64),
         protein_index=protein_index.astype(np.int64),
         y=frame["affinity"].to_numpy(dtype=np.float64),
@@ -118,19 +126,13 @@ def add_transfer_pairs(features: FeatureSet, config: TrainConfig) -> FeatureSet:
             "(nearly) one of the training table's own, so it makes no transfer pairs; give "
             "other molecules or proteins, or drop distill_unlabelled"
         )
-    drug_x, protein_x = features.drug_x[:0], features.protein_x[:0]
-    if smiles:
-        drug_featurizer = make_featurizer("drug", config.drug_featurizer)
-        drug_x = drug_featurizer.featurize([to_mol(s) for s in smiles]).astype(drug_x.dtype)
-    if sequences:
-        protein_featurizer = make_featurizer("protein", config.protein_featurizer)
-        protein_x = protein_featurizer.featurize(sequences).astype(protein_x.dtype)
+    drug_x, protein_x = featurize_entities(smiles, sequences, config)
     drug_rows, protein_rows = transfer_pairs(
         len(features.drugs), len(features.proteins), len(smiles), len(sequences), config.seed
     )
     return FeatureSet(
-        drug_x=np.concatenate([features.drug_x, drug_x]),
-        protein_x=np.concatenate([features.protein_x, protein_x]),
+        drug_x=np.concatenate([features.drug_x, drug_x.astype(features.drug_x.dtype)]),
+        protein_x=np.concatenate([features.protein_x, protein_x.astype(features.protein_x.dtype)]),
         drug_index=np.concatenate([features.drug_index, drug_rows]),
         protein_index=np.concatenate([features.protein_index, protein_rows]),
         y=np.concatenate([features.y, np.full(len(drug_rows), np.nan)]),
@@ -537,8 +539,16 @@ def _fit_stage(
     targets = np.repeat(labels[None, :], n_members, axis=0)
     pools = None
     if config.teacher:
-        smiles, sequences = features.pair_strings()
-        teacher = (teacher_means(config, smiles, sequences, stage, n_members) - y_mean) / y_std
+        means = teacher_means(
+            config,
+            features.drugs,
+            features.proteins,
+            features.drug_index,
+            features.protein_index,
+            stage,
+            n_members,
+        )
+        teacher = (means - y_mean) / y_std
         blend = config.distill_weight * teacher + (1 - config.distill_weight) * targets
         targets = np.where(np.isnan(targets), teacher, blend)  # unlabelled: teacher alone
         unlabelled = np.flatnonzero(np.isnan(features.y))
