@@ -20,6 +20,7 @@ from biomedfm.affinity.train import (
     calibrate,
     featurize_frame,
     fixed_split_fitter,
+    pairwise_rank_loss,
     run_training,
 )
 from biomedfm.errors import InputError, TrainingError
@@ -59,6 +60,32 @@ def test_training_learns_the_signal(tmp_path: Path, pairs: pd.DataFrame) -> None
     result = run_training(pairs, config, tmp_path / "run")
     baseline = float(np.var(pairs["affinity"]))
     assert result.cv_metrics["summary"]["mse"]["mean"] < 0.6 * baseline
+
+
+def test_pairwise_rank_loss_by_hand() -> None:
+    # one member, batch of 3: pairs (0,2), (1,0), (2,1) after the roll
+    mean = torch.tensor([[1.0, 0.0, 3.0]])
+    target = torch.tensor([[2.0, 2.0, 5.0]])
+    # (0 vs 2): target 2 < 5, prediction 1 < 3: softplus(-2); (1 vs 0): tied target, left out;
+    # (2 vs 1): target 5 > 2, prediction 3 > 0: softplus(-3)
+    expected = (np.log1p(np.exp(-2.0)) + np.log1p(np.exp(-3.0))) / 2
+    assert pairwise_rank_loss(mean, target).item() == pytest.approx(expected, rel=1e-6)
+    swapped = pairwise_rank_loss(-mean, target).item()  # wrong order costs more
+    assert swapped == pytest.approx((np.log1p(np.exp(2.0)) + np.log1p(np.exp(3.0))) / 2)
+    assert pairwise_rank_loss(mean, torch.full((1, 3), 4.0)).item() == 0.0  # all tied
+
+
+def test_rank_weight_trains_and_keeps_older_digests(tmp_path: Path, pairs: pd.DataFrame) -> None:
+    plain = _config()
+    assert plain.digest() == _config(rank_weight=0.0).digest()
+    assert plain.digest() != _config(rank_weight=0.3).digest()
+    config = resolve_config(
+        "lite", SMALL_NET, epochs=60, target="pkd", lr=5e-3, refit=False, rank_weight=0.3
+    )
+    result = run_training(pairs, config, tmp_path / "run")
+    summary = result.cv_metrics["summary"]
+    assert summary["mse"]["mean"] < 0.6 * float(np.var(pairs["affinity"]))
+    assert summary["ci"]["mean"] > 0.6
 
 
 class Interrupted(Exception):

@@ -66,6 +66,15 @@ class TrainConfig(BaseModel):
             "unmeasured combinations: held-out pairs of the same entities are among those."
         ),
     )
+    rank_weight: float = Field(
+        0.0,
+        ge=0,
+        description=(
+            "Weight of a pairwise ranking loss beside the MSE (0: none): a logistic loss on "
+            "the order of each batch pair's predictions where their targets differ. Aims at "
+            "the concordance index, which MSE alone optimises only indirectly."
+        ),
+    )
     device: str = Field("cpu", description="Torch device: cpu, cuda, cuda:1 ...")
 
     @field_validator("split")
@@ -88,8 +97,9 @@ class TrainConfig(BaseModel):
     def digest(self) -> str:
         """Hash of the settings that change results (device excluded)."""
         payload = self.model_dump(exclude={"device"})
-        for key in ("distill_unlabelled", "distill_transfer"):  # added in session 8: older
-            if not payload[key]:  # runs keep their digest
+        # keys added after session 7: unset, they stay out, so older runs keep their digest
+        for key in ("distill_unlabelled", "distill_transfer", "rank_weight"):
+            if not payload[key]:
                 del payload[key]
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as nn_functional
 from safetensors.torch import load_file, save_file
 
 from biomedfm import __version__
@@ -247,7 +248,10 @@ class EnsembleFitter:
         error = torch.where(labelled, label - mean.detach(), 0.0)
         nll = 0.5 * (log_var + error**2 * torch.exp(-log_var)) * labelled
         nll = nll.sum(dim=1) / labelled.sum(dim=1).clamp(min=1)
-        return (mse + 0.1 * nll).sum()
+        loss = mse + 0.1 * nll
+        if self.config.rank_weight:
+            loss = loss + self.config.rank_weight * pairwise_rank_loss(mean, target)
+        return loss.sum()
 
     def fit(self, progress: ProgressCallback | None = None, stage: str = "train") -> None:
         """Train to ``config.epochs``, resuming from the checkpoint when one exists."""
@@ -457,6 +461,18 @@ class EnsembleFitter:
             group["betas"] = tuple(saved["betas"])
         self.epoch = int(info["epoch"])
         self.history = list(info["history"])
+
+
+def pairwise_rank_loss(mean: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(M,) RankNet loss per member: softplus(−sign(Δtarget)·Δprediction), averaged over pairs.
+
+    Each pair in a member's batch is compared with its neighbour; batches are shuffled every
+    epoch, so neighbours are random partners and the cost stays O(batch). Tied targets (Davis's
+    many pKd = 5 floor values) carry no order and are left out, as the concordance index does.
+    """
+    order = torch.sign(target - target.roll(1, dims=1))
+    loss = nn_functional.softplus(-order * (mean - mean.roll(1, dims=1))) * order.abs()
+    return loss.sum(dim=1) / order.abs().sum(dim=1).clamp(min=1)
 
 
 def fixed_split_fitter(
