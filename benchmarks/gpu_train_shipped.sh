@@ -87,13 +87,14 @@ declare -A MAIN=(
   [ls7]="$LITE_SHAPE --set net.n_members=7"
   [ls7maccs]="$LITE_SHAPE --set net.n_members=7 $MACCS1K"
   [ls7d2]="$LITE_SHAPE --set net.n_members=7 --set net.dropout=0.2"
+  [ls7d3]="$LITE_SHAPE --set net.n_members=7 --set net.dropout=0.3"
   # Session 9: a pairwise ranking loss beside the MSE (rank_weight), aimed at Davis's CI
   [ls7r03]="$LITE_SHAPE --set net.n_members=7 --set rank_weight=0.3"
   [ls7r1]="$LITE_SHAPE --set net.n_members=7 --set rank_weight=1.0"
 )
 declare -A VARIANTS=([davis]="${VARIANTS_DAVIS:-maccs2k}" [kiba]="${VARIANTS_KIBA:-maccsd3 ls4}")
 declare -A LITE=([maccs]="" [maccsd3]="" [maccs2k]="" [ls4]="$NARROW_LITE" [ls7]="$NARROW_LITE"
-  [ls7maccs]="$NARROW_LITE" [ls7d2]="$NARROW_LITE" [ls7r03]="$NARROW_LITE" [ls7r1]="$NARROW_LITE")
+  [ls7maccs]="$NARROW_LITE" [ls7d2]="$NARROW_LITE" [ls7d3]="$NARROW_LITE" [ls7r03]="$NARROW_LITE" [ls7r1]="$NARROW_LITE")
 # Session 8: lites that also learn the teacher's predictions on unlabelled pairs. The first
 # try drew them from the table's own unmeasured drug x protein combinations (KIBA CV 0.1396
 # against 0.1472 for 'plain'), but the held-back test pairs are such combinations, so that lite
@@ -107,6 +108,8 @@ declare -A LITE_VARIANT=(
   [plain]=""
   [t1]="--set distill_unlabelled=1 --set distill_transfer=.gpu/transfer-DATASET.csv"
   [t2]="--set distill_unlabelled=2 --set distill_transfer=.gpu/transfer-DATASET.csv"
+  # session 9: t1 over a five times larger MOSES sample (gpu_prepare.sh builds it as well)
+  [t1m]="--set distill_unlabelled=1 --set distill_transfer=.gpu/transfer-DATASET-m10k.csv"
 )
 LITE_VARIANTS=${LITE_VARIANTS:-t1}  # LITE_VARIANTS_<DATASET> overrides it for one dataset
 # Runs beside the sweep that select nothing: the KIBA lite's cold splits (no teacher; the Davis
