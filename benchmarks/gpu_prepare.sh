@@ -57,7 +57,6 @@ prepare() {
   done
   BIOMEDFM_DATA=${BIOMEDFM_DATA:-../shared/data} $PY benchmarks/distill_transfer_set.py \
     --dataset kiba --moses 10000 -o .gpu/transfer-kiba-m10k.csv  # variant t1m
-
   for dir in "$MODELS"/*/; do
     name=$(basename "$dir")
     [ -f "$dir/model.safetensors" ] && [ -z "${KEEP_WEIGHTS:-}" ] || continue
