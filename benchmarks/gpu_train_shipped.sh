@@ -96,7 +96,7 @@ declare -A MAIN=(
   [ls7r03]="$LITE_SHAPE --set net.n_members=7 --set rank_weight=0.3"
   [ls7r1]="$LITE_SHAPE --set net.n_members=7 --set rank_weight=1.0"
 )
-declare -A VARIANTS=([davis]="${VARIANTS_DAVIS:-maccs2k}" [kiba]="${VARIANTS_KIBA:-maccsd3 ls4}")
+declare -A VARIANTS=([davis]="${VARIANTS_DAVIS-maccs2k}" [kiba]="${VARIANTS_KIBA-maccsd3 ls4}")
 declare -A LITE=([maccs]="" [maccsd3]="" [maccs2k]="" [ls4]="$NARROW_LITE" [ls7]="$NARROW_LITE"
   [ls7maccs]="$NARROW_LITE" [ls7d2]="$NARROW_LITE" [ls7d3]="$NARROW_LITE" [ls7r03]="$NARROW_LITE" [ls7r1]="$NARROW_LITE")
 # Session 8: lites that also learn the teacher's predictions on unlabelled pairs. The first
@@ -197,6 +197,26 @@ holdout_flow() {  # holdout_flow <dataset> <main variant> <lite variants...>
     echo "$run on fold 0 rc=$?" | tee -a "$RUNS/walltimes.txt"
   done
 }
+# Cold-split CV of a lite distilled from the main (the lite's cold rows were teacher-less):
+# COLD_LITE_<DATASET>="<main variant> <lite variant>" trains the main's cold-split CV, then the
+# lite's on the same folds with it as the teacher (member k learns from teacher member k).
+cold_lite_flow() {  # cold_lite_flow <dataset> <main variant> <lite variant>
+  local ds=$1 variant=$2 lite=$3 split pids=()
+  for split in cold-drug cold-protein; do
+    # shellcheck disable=SC2086
+    ( train "$ds-$variant-$split" "$ds" main --split "$split" --no-refit ${MAIN[$variant]}
+      train "$ds-lite-$lite-$split" "$ds" lite --split "$split" --no-refit \
+        --teacher "$RUNS/$ds-$variant-$split" ${LITE[$variant]} \
+        ${LITE_VARIANT[$lite]//DATASET/$ds} ) & pids+=($!)
+  done
+  wait "${pids[@]}"
+}
+for ds in $DATASETS; do
+  var=COLD_LITE_${ds^^}
+  [ -n "${!var:-}" ] || continue
+  # shellcheck disable=SC2086
+  cold_lite_flow "$ds" ${!var} & flows+=($!)
+done
 for ds in $DATASETS; do
   var=HOLDOUT_${ds^^}
   [ -n "${!var:-}" ] || continue
