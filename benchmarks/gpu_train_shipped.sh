@@ -189,8 +189,9 @@ holdout_flow() {  # holdout_flow <dataset> <main variant> <lite variants...>
   $PY benchmarks/fold_holdout_tables.py --dataset "$ds" --fold 0 --out-dir "$dir" || return
   train "$ds-holdout-main" "$dir/train.csv" main --refit ${MAIN[$variant]}
   for lite in "$@"; do
-    train "$ds-holdout-lite-$lite" "$dir/train.csv" lite --refit --teacher "$RUNS/$ds-holdout-main" \
-      ${LITE[$variant]} ${LITE_VARIANT[$lite]//DATASET/$ds} & pids+=($!)
+    train "$ds-holdout-lite-$lite" "$dir/train.csv" lite --refit \
+      --teacher "$RUNS/$ds-holdout-main" ${LITE[$variant]} ${LITE_VARIANT[$lite]//DATASET/$ds} &
+    pids+=($!)
   done
   wait "${pids[@]}"
   for run in "$ds-holdout-main" "${@/#/$ds-holdout-lite-}"; do
