@@ -92,6 +92,7 @@ def test_rank_weight_trains_and_keeps_older_digests(tmp_path: Path, pairs: pd.Da
     summary = result.cv_metrics["summary"]
     assert summary["mse"]["mean"] < 0.6 * float(np.var(pairs["affinity"]))
     assert summary["ci"]["mean"] > 0.6
+    assert load_model(result.model_dir).config.training["rank_weight"] == 0.3
 
 
 class Interrupted(Exception):

@@ -726,6 +726,7 @@ def run_training(
         "teacher": config.teacher,
         "distill_unlabelled": config.distill_unlabelled,
         "distill_transfer": config.distill_transfer,
+        "rank_weight": config.rank_weight,
     }
     if config.refit:
         everything = np.arange(len(frame))
