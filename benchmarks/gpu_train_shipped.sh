@@ -118,6 +118,13 @@ declare -A LITE_VARIANT=(
   [t1m]="--set distill_unlabelled=1 --set distill_transfer=.gpu/transfer-DATASET-m10k.csv"
 )
 LITE_VARIANTS=${LITE_VARIANTS:-t1}  # LITE_VARIANTS_<DATASET> overrides it for one dataset
+lite_variants() {  # lite_variants <dataset>: the lite variants to distil for it
+  local own=LITE_VARIANTS_${1^^}
+  echo "${!own-$LITE_VARIANTS}"
+}
+lite_options() {  # lite_options <dataset> <main variant> <lite variant>: the lite's options
+  echo "${LITE[$2]} ${LITE_VARIANT[$3]//DATASET/$1}"
+}
 # Runs beside the sweep that select nothing: the KIBA lite's cold splits (no teacher; the Davis
 # lite's, distilled, come from COLD_LITE_DAVIS below, session 9).
 declare -A SIDE=(
@@ -145,10 +152,10 @@ dataset_flow() {  # dataset_flow <dataset>
   [ "$best" = base ] && return
   echo "$best" > "$RUNS/$ds.selected"
   pids=()
-  local lites=LITE_VARIANTS_${ds^^} cold=COLD_SPLITS_${ds^^}
-  for lite in ${!lites-$LITE_VARIANTS}; do
-    train "$ds-lite-$lite" "$ds" lite --refit --teacher "$RUNS/$ds-$best" ${LITE[$best]} \
-      ${LITE_VARIANT[$lite]//DATASET/$ds} & pids+=($!)
+  local cold=COLD_SPLITS_${ds^^}
+  for lite in $(lite_variants "$ds"); do
+    train "$ds-lite-$lite" "$ds" lite --refit --teacher "$RUNS/$ds-$best" \
+      $(lite_options "$ds" "$best" "$lite") & pids+=($!)
   done
   # COLD_SPLITS(_<DATASET>)=0: measured already for this recipe
   if [ "${!cold:-${COLD_SPLITS:-1}}" = 1 ]; then
@@ -190,8 +197,7 @@ holdout_flow() {  # holdout_flow <dataset> <main variant> <lite variants...>
   train "$ds-holdout-main" "$dir/train.csv" main --refit ${MAIN[$variant]}
   for lite in "$@"; do
     train "$ds-holdout-lite-$lite" "$dir/train.csv" lite --refit \
-      --teacher "$RUNS/$ds-holdout-main" ${LITE[$variant]} ${LITE_VARIANT[$lite]//DATASET/$ds} &
-    pids+=($!)
+      --teacher "$RUNS/$ds-holdout-main" $(lite_options "$ds" "$variant" "$lite") & pids+=($!)
   done
   wait "${pids[@]}"
   for run in "$ds-holdout-main" "${@/#/$ds-holdout-lite-}"; do
@@ -209,8 +215,8 @@ cold_lite_flow() {  # cold_lite_flow <dataset> <main variant> <lite variant>
     # shellcheck disable=SC2086
     ( train "$ds-$variant-$split" "$ds" main --split "$split" --no-refit ${MAIN[$variant]}
       train "$ds-lite-$lite-$split" "$ds" lite --split "$split" --no-refit \
-        --teacher "$RUNS/$ds-$variant-$split" ${LITE[$variant]} \
-        ${LITE_VARIANT[$lite]//DATASET/$ds} ) & pids+=($!)
+        --teacher "$RUNS/$ds-$variant-$split" $(lite_options "$ds" "$variant" "$lite") ) &
+    pids+=($!)
   done
   wait "${pids[@]}"
 }
@@ -239,8 +245,7 @@ for ds in $DATASETS; do
   weights=$RUNS/$ds-$(cat "$RUNS/$ds.selected")/model/model.safetensors
   # files come back at 16 MB at most: split larger weights, rejoin with cat
   [ -f "$weights" ] && split -b 15000000 -d "$weights" "$OUT/$ds.safetensors.part"
-  lites=LITE_VARIANTS_${ds^^}
-  for lite in ${!lites-$LITE_VARIANTS}; do
+  for lite in $(lite_variants "$ds"); do
     weights=$RUNS/$ds-lite-$lite/model/model.safetensors
     [ -f "$weights" ] && cp "$weights" "$OUT/$ds-lite-$lite.safetensors"
   done
