@@ -108,10 +108,23 @@ def test_predict_sort_ask_and_jobs_in_the_browser(
     chain = page.get_by_test_id("ask-chain")
     assert chain.locator(".side.supports").count() == 1
     assert chain.locator(".side.contradicts").count() == 1
-    chain.locator("details.quote summary").first.click()
-    assert "drug Z" in chain.locator("details.quote blockquote").first.inner_text()
+    quote = chain.get_by_test_id("quote").first
+    assert quote.locator("blockquote").is_visible()  # the text itself, not only a badge
+    assert "drug Z" in quote.locator("blockquote").inner_text()
+    assert "p=" in quote.locator(".p-stance").inner_text()  # the reader's stance probability
     assert chain.locator(".level").count() >= 1
+    assert "Why" in chain.get_by_test_id("why").inner_text()
     page.screenshot(path=str(ARTIFACTS / "evidence.png"), full_page=True)
+
+    page.locator("nav .tab", has_text="Trial finding").click()
+    page.get_by_test_id("effect-example").click()
+    page.get_by_test_id("effect-run").click()
+    label = page.get_by_test_id("effect-label")
+    label.wait_for(timeout=60_000)
+    assert label.inner_text() == "no difference"
+    highlighted = page.get_by_test_id("effect-quote").inner_text()
+    assert highlighted in page.get_by_test_id("effect-text").input_value()
+    page.screenshot(path=str(ARTIFACTS / "effect.png"), full_page=True)
 
     page.locator("nav .tab", has_text="Jobs").click()
     jobs = page.get_by_test_id("jobs-table")

@@ -234,3 +234,202 @@ def train_decision(
         print_error(err, error)
         raise typer.Exit(code=2) from None
     typer.echo(json.dumps(report, indent=2))
+
+
+@app.command("train-reader")
+def train_reader_command(
+    output: Path = typer.Option(..., "--output", "-o", help="Reader directory to write."),
+    data_dir: Path | None = typer.Option(
+        None, help="Benchmark data folder (or BIOMEDFM_DATA) holding evidence/."
+    ),
+    epochs: int = typer.Option(2, min=1, help="Passes over the training pairs."),
+    batch_size: int = typer.Option(16, min=1, help="Pairs per step."),
+    lr: float = typer.Option(5e-5, help="Learning rate of the tuned layers (heads: 10x)."),
+    trained_layers: int = typer.Option(3, min=1, max=6, help="Top MiniLM layers to tune."),
+    limit: int | None = typer.Option(None, min=8, help="At most this many pairs per head."),
+    hard_neutrals: bool = typer.Option(
+        False, help="Add methods sentences of the claim's own trial as neutral pairs."
+    ),
+    flips: bool = typer.Option(
+        False, help="Add direction-flipped and negated copies of supported claims."
+    ),
+    version: str = typer.Option("", help="Version recorded in the reader's config."),
+) -> None:
+    """Fine-tune the evidence reader (stance + trial-effect heads) on the evidence/ sets."""
+    import logging
+
+    from biomedfm.config import resolve_data_dir
+    from biomedfm.evidence.reader.train import train_reader
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    try:
+        directory = resolve_data_dir(data_dir) / "evidence"
+        if not (directory / "evidence_inference" / "prompts.csv").is_file():
+            raise BiomedfmError(f"{directory}: no evidence_inference/prompts.csv; give --data-dir")
+        report = train_reader(
+            directory.parent,
+            output,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            trained_layers=trained_layers,
+            limit=limit,
+            hard_neutrals=hard_neutrals,
+            flips=flips,
+            version=version,
+        )
+    except BiomedfmError as error:
+        print_error(err, error)
+        raise typer.Exit(code=2) from None
+    typer.echo(json.dumps(report["validation"], indent=2))
+
+
+READER_OPTION = typer.Option(
+    None, "--reader", help="Reader directory (default: the shipped reader)."
+)
+
+
+def _jsonl_records(path: Path) -> list[tuple[int, dict[str, object] | str]]:
+    """(line number, record or the reason it is unusable) for every non-blank line."""
+    rows: list[tuple[int, dict[str, object] | str]] = []
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                rows.append((number, f"not JSON ({error.msg}); write one object per line"))
+                continue
+            if not isinstance(record, dict):
+                rows.append((number, "not a JSON object; write one object per line"))
+                continue
+            rows.append((number, record))
+    return rows
+
+
+def _check_io(input: Path) -> None:
+    if not input.is_file():
+        print_error(err, f"input file {input} does not exist")
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def stance(
+    input: Path = typer.Option(..., "--input", "-i", help="JSONL: {id, claim, evidence}."),
+    output: Path = typer.Option(..., "--output", "-o", help="JSONL: input + stance + p_*."),
+    reader: Path | None = READER_OPTION,
+) -> None:
+    """Does each evidence text support, contradict or not address its claim (trained reader)."""
+    from biomedfm.evidence.reader import check_stance_pair, read_stance
+
+    _check_io(input)
+    records = _jsonl_records(input)
+    good: list[tuple[int, dict[str, object]]] = []
+    problems: dict[int, str] = {}
+    for number, record in records:
+        if isinstance(record, str):
+            problems[number] = record
+            continue
+        missing = [f for f in ("id", "claim", "evidence") if f not in record]
+        if missing:
+            problems[number] = f"missing field(s) {', '.join(missing)}"
+            continue
+        try:
+            check_stance_pair(record["claim"], record["evidence"])
+        except BiomedfmError as error:
+            problems[number] = str(error)
+            continue
+        good.append((number, record))
+    try:
+        readings = read_stance([(str(r["claim"]), str(r["evidence"])) for _, r in good], reader)
+    except BiomedfmError as error:
+        print_error(err, error)
+        raise typer.Exit(code=2) from None
+    by_line = {
+        number: (record, reading) for (number, record), reading in zip(good, readings, strict=True)
+    }
+    with output.open("w") as out:
+        for number, _ in records:
+            if number in problems:
+                err.print(f"  [yellow]line {number}[/yellow]: {problems[number]}")
+                out.write(json.dumps({"line": number, "error": problems[number]}) + "\n")
+                continue
+            record, reading = by_line[number]
+            out.write(
+                json.dumps(
+                    {
+                        **record,
+                        "stance": reading.stance,
+                        "p_supports": round(reading.p_supports, 4),
+                        "p_contradicts": round(reading.p_contradicts, 4),
+                        "p_neutral": round(reading.p_neutral, 4),
+                    }
+                )
+                + "\n"
+            )
+    err.print(f"read {len(good)} pair(s), {len(problems)} bad line(s) → {output}")
+
+
+@app.command()
+def effect(
+    input: Path = typer.Option(
+        ..., "--input", "-i", help="JSONL: {id, intervention, comparator, outcome, text}."
+    ),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="JSONL: id, effect, quote, start, end, probability."
+    ),
+    reader: Path | None = READER_OPTION,
+) -> None:
+    """What each trial found for its intervention/comparator/outcome, with the verbatim quote."""
+    from biomedfm.evidence.reader import load_reader, read_effect
+
+    _check_io(input)
+    try:
+        model = load_reader(reader)
+    except BiomedfmError as error:
+        print_error(err, error)
+        raise typer.Exit(code=2) from None
+    done = failed = 0
+    fields = ("id", "intervention", "comparator", "outcome", "text")
+    with output.open("w") as out:
+        for number, record in _jsonl_records(input):
+            try:
+                if isinstance(record, str):
+                    raise BiomedfmError(record)
+                missing = [f for f in fields if f not in record]
+                if missing:
+                    raise BiomedfmError(f"missing field(s) {', '.join(missing)}")
+                values = [record[f] for f in fields[1:]]
+                if not all(isinstance(v, str) for v in values):
+                    raise BiomedfmError(
+                        "intervention, comparator, outcome and text must be strings"
+                    )
+                finding = read_effect(*(str(v) for v in values), reader=model)
+            except BiomedfmError as error:
+                failed += 1
+                err.print(f"  [yellow]line {number}[/yellow]: {error}")
+                row: dict[str, object] = {"line": number, "error": str(error)}
+                if not isinstance(record, str) and "id" in record:
+                    row["id"] = record["id"]
+                out.write(json.dumps(row) + "\n")
+                continue
+            out.write(
+                json.dumps(
+                    {
+                        "id": record["id"],
+                        "effect": finding.effect,
+                        "probability": round(finding.probability, 4),
+                        "quote": finding.quote,
+                        "start": finding.start,
+                        "end": finding.end,
+                        "p_increased": round(finding.p_increased, 4),
+                        "p_decreased": round(finding.p_decreased, 4),
+                        "p_no_difference": round(finding.p_no_difference, 4),
+                        "p_reported": round(finding.p_reported, 4),
+                    }
+                )
+                + "\n"
+            )
+            done += 1
+    err.print(f"read {done} trial(s), {failed} bad line(s) → {output}")

@@ -47,6 +47,15 @@ class Citation(BaseModel):
     experimental: bool = Field(
         True, description="False for computational predictions (e.g. the affinity model)."
     )
+    p_supports: float | None = Field(
+        None, ge=0, le=1, description="Evidence reader: probability the quote supports the claim."
+    )
+    p_contradicts: float | None = Field(
+        None, ge=0, le=1, description="Evidence reader: probability it contradicts the claim."
+    )
+    p_neutral: float | None = Field(
+        None, ge=0, le=1, description="Evidence reader: probability it does not address it."
+    )
 
 
 class Claim(BaseModel):
@@ -90,9 +99,10 @@ class EvidenceChain(BaseModel):
             for citation in claim.citations:
                 label = "supports" if citation.stance == Stance.SUPPORTS else "CONTRADICTS"
                 kind = "" if citation.experimental else ", computational prediction"
+                sure = _stance_probability(citation)
                 lines.append(
-                    f"   - ({label}; {citation.study_design}, level {citation.evidence_level}"
-                    f"{kind}) “{citation.quote}” [{citation.doc_id}]"
+                    f"   - ({label}{sure}; {citation.study_design}, level "
+                    f"{citation.evidence_level}{kind}) “{citation.quote}” [{citation.doc_id}]"
                 )
         if self.notes:
             lines += ["", "Verifier notes:"] + [f"- {note}" for note in self.notes]
@@ -112,13 +122,20 @@ class EvidenceChain(BaseModel):
             for citation in claim.citations:
                 parts.append(
                     f'<blockquote class="{citation.stance.value}">'
-                    f'<span class="level">level {citation.evidence_level}</span> '
+                    f'<span class="level">level {citation.evidence_level}'
+                    f"{_stance_probability(citation)}</span> "
                     f"{html.escape(citation.quote)} "
                     f"<cite>{html.escape(citation.doc_id)}</cite></blockquote>"
                 )
             parts.append("</li>")
         parts.append("</ol>")
         return "\n".join(parts) + "\n"
+
+
+def _stance_probability(citation: Citation) -> str:
+    """' p=0.87': the reader's probability of the citation's stance, when it has one."""
+    p = citation.p_supports if citation.stance == Stance.SUPPORTS else citation.p_contradicts
+    return "" if p is None else f" p={p:.2f}"
 
 
 def write_schema(path: Path) -> None:

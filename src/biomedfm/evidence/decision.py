@@ -4,9 +4,11 @@ Transparent on purpose: about 70 named features of how the evidence is worded �
 significance, (no) difference or association, negation, hedging, p-values below or above 0.05,
 effect sizes — each counted over all sentences, weighted by the sentence's MiniLM similarity to
 the question, weighted towards the end of the abstract (where results sit), and in the last
-sentences; plus the question's own form (negated, "or", "is it worth/safe/effective ..."). A
-multinomial logistic regression turns them into probabilities. It needs no LLM; with one, the
-LLM's reading of the verified quotes takes precedence.
+sentences; plus the question's own form (negated, "or", "is it worth/safe/effective ..."); plus
+what the trained evidence reader (:mod:`biomedfm.evidence.reader`) makes of each sentence against
+the question's proposition (how strongly and where it supports or contradicts it, and whether
+anything addresses it at all). A multinomial logistic regression turns them into probabilities.
+It needs no LLM; with one, the LLM's reading of the verified quotes takes precedence.
 
 Weights ship as ``model.safetensors`` + ``config.json`` (labels, feature names, scaler, CV
 metrics); loading never unpickles.
@@ -69,11 +71,54 @@ _AGGREGATES = (
     "in_last_3",
 )
 
+READER_FEATURES = (
+    "reader:max_supports",
+    "reader:max_contradicts",
+    "reader:weighted_supports",
+    "reader:weighted_contradicts",
+    "reader:last_3_supports",
+    "reader:last_3_contradicts",
+    "reader:log_relevant",
+    "reader:max_relevance",
+)
 FEATURE_NAMES = tuple(
     [f"{cue}:{how}" for cue in _EVIDENCE_CUES for how in _AGGREGATES]
     + list(_QUESTION_CUES)
     + ["max_relevance", "mean_relevance", "log_sentences", "log_characters"]
+    + list(READER_FEATURES)
 )
+_AUXILIARY = re.compile(
+    r"^(?:does|do|did|is|are|was|were|can|could|should|will|would|has|have|may)\s+",
+    re.IGNORECASE,
+)
+
+
+def proposition(question: str) -> str:
+    """The yes/no question as the statement it tests ("Does X reduce Y?" → "X reduce Y").
+
+    This is the claim the evidence reader judges each sentence against.
+    """
+    statement = _AUXILIARY.sub("", question.strip()).rstrip(" ?")
+    return statement[:1].upper() + statement[1:]
+
+
+def reader_features(stances: np.ndarray) -> list[float]:
+    """Aggregates of the reader's (n, 3) supports/contradicts/neutral probabilities."""
+    if len(stances) == 0:
+        return [0.0] * len(READER_FEATURES)
+    supports, contradicts = stances[:, 0], stances[:, 1]
+    relevance = 1.0 - stances[:, 2]
+    weights = relevance / max(float(relevance.sum()), 1e-9)
+    return [
+        float(supports.max()),
+        float(contradicts.max()),
+        float((weights * supports).sum()),
+        float((weights * contradicts).sum()),
+        float(supports[-3:].mean()),
+        float(contradicts[-3:].mean()),
+        float(np.log1p((relevance >= 0.5).sum())),
+        float(relevance.max()),
+    ]
 
 
 def decision_features(
@@ -81,12 +126,15 @@ def decision_features(
     sentences: list[str],
     sentence_vectors: np.ndarray,
     question_vector: np.ndarray,
+    stances: np.ndarray,
 ) -> np.ndarray:
     """Features (len(FEATURE_NAMES),) of a question and the evidence sentences, in text order.
 
     Args:
         sentence_vectors: (n, 384) normalised MiniLM embeddings of ``sentences``.
         question_vector: (384,) normalised embedding of the question.
+        stances: (n, 3) the reader's supports/contradicts/neutral probabilities of each
+            sentence against :func:`proposition` of the question.
     """
     n = len(sentences)
     if n == 0:
@@ -112,6 +160,7 @@ def decision_features(
         float(np.log1p(n)),
         float(np.log1p(sum(len(s) for s in sentences))),
     ]
+    features += reader_features(stances)
     return np.asarray(features, dtype=np.float64)
 
 

@@ -17,7 +17,8 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from biomedfm.errors import InputError
-from biomedfm.evidence.decision import LABELS, DecisionModel, decision_features
+from biomedfm.evidence.decision import LABELS, DecisionModel, decision_features, proposition
+from biomedfm.evidence.reader import load_reader
 from biomedfm.evidence.retrieval.dense import embed
 from biomedfm.evidence.sentences import split_sentences
 
@@ -51,17 +52,31 @@ def read_pubmedqa(path: Path) -> tuple[list[str], list[list[str]], np.ndarray]:
     return questions, sentences, np.asarray(labels)
 
 
-def featurize(questions: list[str], sentences: list[list[str]]) -> np.ndarray:
-    """(n, n_features) for every question; embeds all texts in one pass."""
+def featurize(
+    questions: list[str], sentences: list[list[str]], reader: str | Path | None = None
+) -> np.ndarray:
+    """(n, n_features) for every question; embeds and reads all texts in one pass each.
+
+    Args:
+        reader: evidence reader directory (default: the shipped reader).
+    """
     flat = [s for group in sentences for s in group]
     vectors = embed(flat)
     question_vectors = embed(questions)
+    claims = [proposition(q) for q, group in zip(questions, sentences, strict=True) for _ in group]
+    stances = load_reader(reader).probabilities(claims, flat, "stance")
     rows, start = [], 0
     for question, question_vector, group in zip(
         questions, question_vectors, sentences, strict=True
     ):
         rows.append(
-            decision_features(question, group, vectors[start : start + len(group)], question_vector)
+            decision_features(
+                question,
+                group,
+                vectors[start : start + len(group)],
+                question_vector,
+                stances[start : start + len(group)],
+            )
         )
         start += len(group)
     return np.vstack(rows)
@@ -129,10 +144,12 @@ def nested_cv(
     }
 
 
-def train_decision_model(path: Path, output: Path, repeats: int = 3) -> dict[str, Any]:
+def train_decision_model(
+    path: Path, output: Path, repeats: int = 3, reader: str | Path | None = None
+) -> dict[str, Any]:
     """Nested-CV report, then the final model on every question, saved to ``output``."""
     questions, sentences, labels = read_pubmedqa(path)
-    features = featurize(questions, sentences)
+    features = featurize(questions, sentences, reader)
     report = nested_cv(features, labels, repeats=repeats)
     c = select_c(features, labels)
     model = fit(features, labels, c)

@@ -81,6 +81,62 @@ class AskRequest(_Body):
     id: str | None = Field(default=None, max_length=200, description="Your question id.")
 
 
+class StancePair(_Body):
+    claim: str = Field(min_length=1, max_length=2000, description="The claim or question.")
+    evidence: str = Field(
+        min_length=1, max_length=20_000, description="The evidence sentence or passage."
+    )
+    id: str | None = Field(default=None, max_length=200, description="Your id for the pair.")
+
+
+class StanceRequest(_Body):
+    pairs: list[StancePair] = Field(
+        min_length=1, max_length=256, description="Pairs to read (at most 256 per call)."
+    )
+
+
+class StanceRow(BaseModel):
+    id: str | None = Field(description="The pair's id, as sent.")
+    stance: Literal["supports", "contradicts", "neutral"] = Field(
+        description="neutral: the evidence does not address the claim."
+    )
+    p_supports: float = Field(description="Probability the evidence supports the claim.")
+    p_contradicts: float = Field(description="Probability it contradicts the claim.")
+    p_neutral: float = Field(description="Probability it does not address the claim.")
+
+
+class StanceResponse(BaseModel):
+    reader: str = Field(description="Version of the evidence reader that read the pairs.")
+    rows: list[StanceRow] = Field(description="One row per pair, in order.")
+
+
+class EffectRequest(_Body):
+    intervention: str = Field(min_length=1, max_length=2000, description="Intervention arm.")
+    comparator: str = Field(min_length=1, max_length=2000, description="Comparator arm.")
+    outcome: str = Field(min_length=1, max_length=2000, description="Outcome measured.")
+    text: str = Field(
+        min_length=1,
+        max_length=2_000_000,
+        description="The trial report (abstract or full text) to read.",
+    )
+    id: str | None = Field(default=None, max_length=200, description="Your id for the prompt.")
+
+
+class EffectResponse(BaseModel):
+    id: str | None = Field(description="The prompt's id, as sent.")
+    effect: Literal["increased", "decreased", "no_difference"] = Field(
+        description="The outcome under the intervention versus the comparator."
+    )
+    probability: float = Field(description="The reader's probability of that effect.")
+    quote: str = Field(description="The sentence that reports it, verbatim from text.")
+    start: int = Field(description="Offset of the quote in text (text[start:end] == quote).")
+    end: int = Field(description="End offset of the quote (exclusive).")
+    p_increased: float = Field(description="Probability of 'increased'.")
+    p_decreased: float = Field(description="Probability of 'decreased'.")
+    p_no_difference: float = Field(description="Probability of 'no_difference'.")
+    p_reported: float = Field(description="Probability the quote reports this comparison.")
+
+
 class IngestRequest(_Body):
     path: str = Field(
         min_length=1,

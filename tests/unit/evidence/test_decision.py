@@ -32,7 +32,10 @@ NEGATIVE = [
 
 def _features(question: str, sentences: list[str]) -> dict[str, float]:
     vectors = np.eye(len(sentences), 384, dtype=np.float32)
-    values = decision_features(question, sentences, vectors, np.full(384, 0.05, np.float32))
+    stances = np.tile([0.1, 0.8, 0.1], (len(sentences), 1))
+    values = decision_features(
+        question, sentences, vectors, np.full(384, 0.05, np.float32), stances
+    )
     return dict(zip(FEATURE_NAMES, values, strict=True))
 
 
@@ -45,7 +48,10 @@ def test_features_follow_the_wording_of_the_results() -> None:
     assert negative["p_above_05:in_last_sentence"] > 0
     assert negative["no_significance:log_count"] > positive["no_significance:log_count"]
     assert _features("Is surgery not needed?", POSITIVE)["q_negated"] == 1
-    assert not decision_features("q?", [], np.zeros((0, 384)), np.zeros(384)).any()
+    assert negative["reader:max_contradicts"] == pytest.approx(0.8)
+    assert negative["reader:log_relevant"] == pytest.approx(np.log1p(2))
+    empty = decision_features("q?", [], np.zeros((0, 384)), np.zeros(384), np.zeros((0, 3)))
+    assert not empty.any()
 
 
 def test_shipped_model_loads_and_gives_probabilities(tmp_path: Path) -> None:
@@ -54,8 +60,13 @@ def test_shipped_model_loads_and_gives_probabilities(tmp_path: Path) -> None:
     assert model.metadata["cv"]["accuracy"] > model.metadata["cv"]["majority_accuracy"]
     features = np.vstack(
         [
-            decision_features("Does drug A reduce pain?", s, np.eye(2, 384), np.full(384, 0.05))
-            for s in (POSITIVE, NEGATIVE)
+            decision_features(
+                "Does drug A reduce pain?", s, np.eye(2, 384), np.full(384, 0.05), stances
+            )
+            for s, stances in (
+                (POSITIVE, np.array([[0.1, 0.1, 0.8], [0.9, 0.05, 0.05]])),
+                (NEGATIVE, np.array([[0.1, 0.1, 0.8], [0.05, 0.9, 0.05]])),
+            )
         ]
     )
     p = model.probabilities(features)
@@ -76,11 +87,11 @@ def test_shipped_model_loads_and_gives_probabilities(tmp_path: Path) -> None:
 def test_team_decides_with_the_model_and_says_so() -> None:
     chain, _ = EvidenceTeam.from_contexts(NEGATIVE).answer("Does drug A reduce pain?")
     assert chain.decision.value in LABELS
-    assert "decision model, p=" in chain.summary
+    assert "decision model p=" in chain.summary
     rule, _ = EvidenceTeam.from_contexts(NEGATIVE, decision_model=None).answer(
         "Does drug A reduce pain?"
     )
-    assert "quote balance" in rule.summary
+    assert "stance balance" in rule.summary
     assert rule.decision.value == "no"
 
 

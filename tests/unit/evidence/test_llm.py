@@ -22,7 +22,7 @@ def test_llm_decision_replaces_the_extractive_one(llm_server: str) -> None:
     )
     assert chain.decision == Decision.MAYBE
     assert chain.summary == "Only one trial [1]."
-    assert trace.steps[4].agent == "synthesizer (LLM tiny)"
+    assert trace.steps[5].agent == "synthesizer (LLM tiny)"
     sent = FakeChatServer.requests[0]
     assert sent["model"] == "tiny"
     assert CONTEXT[0] in json.dumps(sent["messages"])  # the quotes reach the model

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from biomedfm.evidence.agents.planner import plan
-from biomedfm.evidence.agents.team import EvidenceTeam, polarity, proposition
-from biomedfm.evidence.chain import Decision, Stance
+from biomedfm.evidence.agents.team import EvidenceTeam, consistent_decision, proposition
+from biomedfm.evidence.chain import Citation, Decision, Stance
 from biomedfm.evidence.ingest import Document
 from biomedfm.evidence.retrieval.bm25 import build_indexes
 from biomedfm.evidence.store import EvidenceStore
@@ -30,11 +30,20 @@ def test_planner_extracts_pico() -> None:
     assert the_plan.pico.comparison == "placebo"
 
 
-def test_polarity_and_proposition() -> None:
-    assert polarity("Mortality was significantly lower.") == 1
-    assert polarity("There was no significant difference.") == -1
-    assert polarity("Patients were enrolled in 2010.") == 0
+def test_proposition() -> None:
     assert proposition("Does aspirin reduce mortality?") == "Aspirin reduce mortality"
+
+
+def test_a_decision_never_contradicts_the_quotes_it_shows() -> None:
+    supporting = Citation(doc_id="d", quote="q", stance=Stance.SUPPORTS)
+    contradicting = Citation(doc_id="d", quote="q", stance=Stance.CONTRADICTS)
+    assert consistent_decision(Decision.YES, [supporting]) == (Decision.YES, [])
+    assert consistent_decision(Decision.NO, [supporting, contradicting])[0] == Decision.NO
+    decision, why = consistent_decision(Decision.NO, [supporting])
+    assert decision == Decision.MAYBE
+    assert "no quote contradicts" in why[0]
+    assert consistent_decision(Decision.YES, [contradicting])[0] == Decision.MAYBE
+    assert consistent_decision(Decision.MAYBE, [])[0] == Decision.MAYBE
 
 
 def test_answer_from_context_is_verified_and_traced() -> None:
@@ -50,6 +59,7 @@ def test_answer_from_context_is_verified_and_traced() -> None:
     assert [step.agent for step in trace.steps] == [
         "planner",
         "retriever",
+        "reader",
         "appraiser",
         "synthesizer",
         "verifier",
@@ -67,7 +77,11 @@ def test_contradicting_evidence_is_shown(tmp_path: Path) -> None:
     stances = {(c.doc_id, c.stance) for c in chain.claims[0].citations}
     assert ("rct", Stance.SUPPORTS) in stances
     assert ("retro", Stance.CONTRADICTS) in stances
-    assert chain.decision == Decision.YES  # the RCT (level 2) outweighs the review (level 3)
+    for claim in chain.claims:
+        for citation in claim.citations:
+            assert citation.p_supports is not None and citation.p_contradicts is not None
+    if chain.decision == Decision.YES:
+        assert any(c.stance == Stance.SUPPORTS for c in chain.claims[0].citations)
 
 
 def test_off_topic_question_abstains(tmp_path: Path) -> None:
@@ -75,8 +89,29 @@ def test_off_topic_question_abstains(tmp_path: Path) -> None:
     store.add([Document("rct", " ".join(POSITIVE))])
     build_indexes(store, tmp_path)
     store.close()
-    chain, _ = EvidenceTeam.from_index(tmp_path).answer(
+    chain, trace = EvidenceTeam.from_index(tmp_path).answer(
         "Which football club won the league in 1998?"
     )
     assert chain.decision == Decision.INSUFFICIENT
     assert chain.claims == []
+    assert "searched 1 document(s)" in chain.notes[0]  # says what was searched
+    assert "read 3 sentence(s), 0 address it" in trace.steps[2].summary
+
+
+def test_unrelated_corpus_gives_insufficient_not_a_guess(tmp_path: Path) -> None:
+    store = EvidenceStore(tmp_path / "corpus.sqlite")
+    store.add(
+        [
+            Document(
+                "carotid",
+                "Carotid intima-media thickness was measured by ultrasound in 1,200 black "
+                "African adults. Thickness increased with age and systolic blood pressure.",
+            )
+        ]
+    )
+    build_indexes(store, tmp_path)
+    store.close()
+    chain, _ = EvidenceTeam.from_index(tmp_path).answer(
+        "Do statins reduce the risk of stroke in elderly patients?"
+    )
+    assert chain.decision == Decision.INSUFFICIENT

@@ -1,20 +1,22 @@
 """The agent team that turns a question into a verified chain of evidence, without an LLM.
 
-planner → retriever (hybrid search, then the most relevant sentences of the best documents)
-→ appraiser (design and evidence level per source) → synthesizer (extractive: the question's
-proposition becomes the claim; quotes whose wording reports an effect support it, quotes that
-report no effect contradict it; the decision comes from the trained decision model over the best
-source's sentences — :mod:`biomedfm.evidence.decision` — or, without it, from the quotes'
-evidence-level-weighted balance)
+planner → retriever (hybrid search, then the sentences of the best documents)
+→ reader (the trained evidence reader, :mod:`biomedfm.evidence.reader`, judges every candidate
+sentence against the question's proposition: supports / contradicts / does not address it)
+→ appraiser (design and evidence level per source)
+→ synthesizer (the quotes are the sentences the reader finds relevant, each with its stance and
+probabilities; nothing relevant → ``insufficient``, saying what was searched; otherwise the
+decision model reads the best source's wording and the reader's stances, and the decision must
+agree with the chain it shows: a ``yes`` needs a supporting quote, a ``no`` a contradicting one,
+else the answer is ``maybe``)
 → verifier (quotes must be verbatim; unsupported claims go; nothing left → ``insufficient``).
 
 With an LLM configured, the LLM reads the verified quotes and gives the decision and summary
-instead (it cannot add quotes).
+instead (it cannot add quotes), under the same consistency rule.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -27,62 +29,58 @@ from biomedfm.evidence.agents.trace import Trace
 from biomedfm.evidence.appraisal import Appraisal, appraise
 from biomedfm.evidence.bio import affinity_claim
 from biomedfm.evidence.chain import Citation, Claim, Decision, EvidenceChain, Stance
-from biomedfm.evidence.decision import DecisionModel, decision_features, shipped_decision_model
+from biomedfm.evidence.decision import (
+    DecisionModel,
+    decision_features,
+    proposition,
+    shipped_decision_model,
+)
 from biomedfm.evidence.ingest import Document
 from biomedfm.evidence.llm.base import LLM
+from biomedfm.evidence.reader import load_reader
+from biomedfm.evidence.reader.model import EvidenceReaderModel
 from biomedfm.evidence.retrieval.dense import embed
 from biomedfm.evidence.retrieval.hybrid import HybridRetriever
 from biomedfm.evidence.store import EvidenceStore, Sentence
 from biomedfm.evidence.verify import verify_chain
 
-_NO_EFFECT = re.compile(
-    r"\bno (?:statistically )?significant|\bnot (?:statistically )?significant|\bdid not\b|"
-    r"\bdoes not\b|\bdo not\b|\bno (?:significant )?difference|\bnot associated|"
-    r"\bno (?:significant )?association|\bno evidence|\bfailed to\b|\bwas not\b|\bwere not\b|"
-    r"\bno (?:significant )?(?:effect|correlation|benefit|improvement)|\bunrelated\b|"
-    r"\bcomparable\b|\bsimilar\b",
-    re.IGNORECASE,
-)
-_EFFECT = re.compile(
-    r"\bsignificant(?:ly)?\b|\bassociated with\b|\bimproved\b|\beffective\b|\bpredict(?:ed|s|or)"
-    r"\b|\breduced\b|\bincreased\b|\bdecreased\b|\bhigher\b|\blower\b|\bcorrelated\b|"
-    r"\bbenefit(?:ed|s)?\b|\bbetter\b|\bworse\b|\brisk factor\b",
-    re.IGNORECASE,
-)
-_AUXILIARY = re.compile(
-    r"^(?:does|do|did|is|are|was|were|can|could|should|will|would|has|have|may)\s+",
-    re.IGNORECASE,
-)
-
-
-def polarity(sentence: str) -> int:
-    """+1 when a sentence reports an effect/association, −1 when it reports none, else 0."""
-    if _NO_EFFECT.search(sentence):
-        return -1
-    return 1 if _EFFECT.search(sentence) else 0
-
-
-def proposition(question: str) -> str:
-    """The yes/no question as the statement it tests ("Does X reduce Y?" → "X reduce Y")."""
-    statement = _AUXILIARY.sub("", question.strip()).rstrip(" ?")
-    return statement[:1].upper() + statement[1:]
+__all__ = ["EvidenceTeam", "proposition"]
 
 
 @dataclass
 class _Quote:
     sentence: Sentence
-    relevance: float
-    polarity: int
+    stances: np.ndarray  # (3,) supports / contradicts / neutral
     appraisal: Appraisal
+
+    @property
+    def relevance(self) -> float:
+        return 1.0 - float(self.stances[2])
+
+    @property
+    def stance(self) -> Stance:
+        return Stance.SUPPORTS if self.stances[0] >= self.stances[1] else Stance.CONTRADICTS
 
 
 @dataclass
 class _Evidence:
-    """What the decision model reads: the best document's sentences, in order, embedded."""
+    """What the decision model reads: the best document's sentences, in order."""
 
     sentences: list[str]
     vectors: np.ndarray  # (n, 384)
     question_vector: np.ndarray  # (384,)
+    stances: np.ndarray  # (n, 3)
+
+
+@dataclass
+class _Reading:
+    """Everything the reader step produced, for the synthesizer and the trace."""
+
+    quotes: list[_Quote]
+    evidence: _Evidence | None
+    documents: list[str]
+    sentences_read: int
+    best_relevance: float
 
 
 class EvidenceTeam:
@@ -94,19 +92,31 @@ class EvidenceTeam:
         retriever: HybridRetriever | None = None,
         *,
         top_documents: int = 3,
-        quotes_per_document: int = 3,
-        min_relevance: float = 0.3,
+        quotes_per_document: int = 4,
+        sentences_per_document: int = 40,
+        min_relevance: float = 0.5,
         llm: LLM | None = None,
         decision_model: DecisionModel | Literal["shipped"] | None = "shipped",
+        reader: EvidenceReaderModel | Path | str | None = None,
     ) -> None:
+        """
+        Args:
+            sentences_per_document: the reader reads at most this many sentences of a
+                document, the most similar to the question (MiniLM) first.
+            min_relevance: a sentence is a quote when the reader's probability that it
+                addresses the question (1 − p_neutral) reaches this.
+            reader: evidence reader directory (default: the shipped reader).
+        """
         self.llm = llm
         self.decision_model = (
             shipped_decision_model() if decision_model == "shipped" else decision_model
         )
+        self.reader = load_reader(reader)
         self.store = store
         self.retriever = retriever
         self.top_documents = top_documents
         self.quotes_per_document = quotes_per_document
+        self.sentences_per_document = sentences_per_document
         self.min_relevance = min_relevance
 
     @classmethod
@@ -115,12 +125,14 @@ class EvidenceTeam:
         index_dir: Path,
         llm: LLM | None = None,
         decision_model: DecisionModel | Literal["shipped"] | None = "shipped",
+        reader: EvidenceReaderModel | Path | str | None = None,
     ) -> EvidenceTeam:
         return cls(
             EvidenceStore(index_dir / "corpus.sqlite"),
             HybridRetriever.load(index_dir),
             llm=llm,
             decision_model=decision_model,
+            reader=reader,
         )
 
     @classmethod
@@ -130,11 +142,19 @@ class EvidenceTeam:
         doc_id: str = "context",
         llm: LLM | None = None,
         decision_model: DecisionModel | Literal["shipped"] | None = "shipped",
+        reader: EvidenceReaderModel | Path | str | None = None,
     ) -> EvidenceTeam:
         """A one-document corpus made of the given context passages (PubMedQA setting a)."""
         store = EvidenceStore.in_memory()
         store.add([Document(doc_id, " ".join(c.strip() for c in contexts))])
-        return cls(store, retriever=None, top_documents=1, llm=llm, decision_model=decision_model)
+        return cls(
+            store,
+            retriever=None,
+            top_documents=1,
+            llm=llm,
+            decision_model=decision_model,
+            reader=reader,
+        )
 
     def answer(
         self,
@@ -157,10 +177,19 @@ class EvidenceTeam:
             notes.append(f"{len(the_plan.sub_questions)} sub-question(s)")
             notes.append(f"PICO {the_plan.pico.model_dump(exclude_none=True)}")
         with trace.step("retriever") as notes:
-            quotes, evidence = self._retrieve(the_plan)
+            doc_ids, sentences = self._retrieve(the_plan)
+            notes.append(f"query {the_plan.query!r}: {len(doc_ids)} document(s) {doc_ids}")
+        with trace.step("reader") as notes:
+            reading = self._read(the_plan, doc_ids, sentences)
             notes.append(
-                f"{len(quotes)} relevant sentence(s) from "
-                f"{len({q.sentence.doc_id for q in quotes})} document(s)"
+                f"claim {proposition(the_plan.sub_questions[0])!r}: read "
+                f"{reading.sentences_read} sentence(s), {len(reading.quotes)} address it "
+                f"(best relevance {reading.best_relevance:.2f})"
+            )
+            notes.extend(
+                f"{q.sentence.id}: supports {q.stances[0]:.2f} / contradicts "
+                f"{q.stances[1]:.2f} / neutral {q.stances[2]:.2f}"
+                for q in reading.quotes
             )
         with trace.step("appraiser") as notes:
             notes.extend(
@@ -168,12 +197,12 @@ class EvidenceTeam:
                     {
                         f"{q.sentence.doc_id}: {q.appraisal.design.value}, level "
                         f"{q.appraisal.evidence_level}"
-                        for q in quotes
+                        for q in reading.quotes
                     }
                 )
             )
         with trace.step("synthesizer") as notes:
-            chain = self._synthesize(the_plan, quotes, question_id, evidence)
+            chain = self._synthesize(the_plan, reading, question_id)
             notes.append(f"decision {chain.decision.value}")
         if self.llm is not None and chain.claims:
             with trace.step(f"synthesizer (LLM {self.llm.name})") as notes:
@@ -189,13 +218,18 @@ class EvidenceTeam:
                     )
                     notes.append("reply not usable")
                 else:
+                    decision, why = consistent_decision(decided[0], chain.claims[0].citations)
                     chain = chain.model_copy(
-                        update={"decision": decided[0], "summary": decided[1] or chain.summary}
+                        update={
+                            "decision": decision,
+                            "summary": decided[1] or chain.summary,
+                            "notes": [*chain.notes, *why],
+                        }
                     )
-                    notes.append(f"decision {decided[0].value}")
+                    notes.append(f"decision {decision.value}")
         with trace.step("verifier") as notes:
             chain = verify_chain(chain, self.store)
-            notes.append(f"{len(chain.notes)} removal(s); decision {chain.decision.value}")
+            notes.append(f"{len(chain.notes)} note(s); decision {chain.decision.value}")
         if molecules:
             with trace.step("affinity model") as notes:
                 claims = [affinity_claim(s, q, affinity_model) for s, q in molecules]
@@ -203,117 +237,147 @@ class EvidenceTeam:
                 notes.append(f"{len(claims)} computational prediction(s) by {affinity_model}")
         return chain, trace
 
-    def _retrieve(self, the_plan: Plan) -> tuple[list[_Quote], _Evidence | None]:
+    def _retrieve(self, the_plan: Plan) -> tuple[list[str], list[Sentence]]:
         if self.retriever is not None:
             doc_ids = [h.id for h in self.retriever.search(the_plan.query, self.top_documents)]
         else:
             doc_ids = [d.id for d in self.store.documents()][: self.top_documents]
-        sentences = [s for doc_id in doc_ids for s in self.store.sentences(doc_id)]
+        return doc_ids, [s for doc_id in doc_ids for s in self.store.sentences(doc_id)]
+
+    def _read(self, the_plan: Plan, doc_ids: list[str], sentences: list[Sentence]) -> _Reading:
+        """The reader's stance on the candidate sentences; the relevant ones become quotes."""
         if not sentences:
-            return [], None
+            return _Reading([], None, doc_ids, 0, 0.0)
         vectors = embed([the_plan.query] + [s.text for s in sentences])
-        relevance = vectors[1:] @ vectors[0]
-        appraisals = {}
-        for doc_id in doc_ids:
+        similarity = vectors[1:] @ vectors[0]
+        rows: dict[str, list[int]] = {}
+        for i, s in enumerate(sentences):
+            rows.setdefault(s.doc_id, []).append(i)
+        chosen: list[int] = []
+        for doc_rows in rows.values():
+            ranked = sorted(doc_rows, key=lambda i: -float(similarity[i]))
+            chosen += sorted(ranked[: self.sentences_per_document])
+        claim = proposition(the_plan.sub_questions[0])
+        stances = np.zeros((len(sentences), 3), dtype=np.float32)
+        stances[:, 2] = 1.0
+        stances[chosen] = self.reader.probabilities(
+            [claim] * len(chosen), [sentences[i].text for i in chosen], "stance"
+        )
+        appraisals: dict[str, Appraisal] = {}
+        for doc_id in rows:
             document = self.store.document(doc_id)
             if document is not None:
                 appraisals[doc_id] = appraise(
                     f"{document.title} {document.abstract}", document.publication_types
                 )
         quotes: list[_Quote] = []
-        for doc_id in doc_ids:
-            rows = [i for i, s in enumerate(sentences) if s.doc_id == doc_id]
-            if not rows or float(relevance[rows].max()) < self.min_relevance:
-                continue
-            # the most relevant sentences, plus the document's effect statements (the results)
-            ranked = sorted(rows, key=lambda i: -float(relevance[i]))
-            chosen = (
-                ranked[: self.quotes_per_document]
-                + [i for i in ranked[self.quotes_per_document :] if polarity(sentences[i].text)][:2]
+        for doc_id, doc_rows in rows.items():
+            relevant = [i for i in doc_rows if 1.0 - stances[i, 2] >= self.min_relevance]
+            relevant = sorted(relevant, key=lambda i: stances[i, 2])[: self.quotes_per_document]
+            quotes += [
+                _Quote(sentences[i], stances[i], appraisals[doc_id])
+                for i in sorted(relevant, key=lambda i: sentences[i].position)
+            ]
+        evidence = None
+        if quotes:
+            best = sorted(rows[quotes[0].sentence.doc_id], key=lambda i: sentences[i].position)
+            evidence = _Evidence(
+                [sentences[i].text for i in best], vectors[1:][best], vectors[0], stances[best]
             )
-            quotes.extend(
-                _Quote(
-                    sentences[i],
-                    float(relevance[i]),
-                    polarity(sentences[i].text),
-                    appraisals[doc_id],
-                )
-                for i in sorted(chosen, key=lambda i: sentences[i].position)
-            )
-        if not quotes:
-            return [], None
-        best = [i for i, s in enumerate(sentences) if s.doc_id == quotes[0].sentence.doc_id]
-        best.sort(key=lambda i: sentences[i].position)
-        evidence = _Evidence([sentences[i].text for i in best], vectors[1:][best], vectors[0])
-        return quotes, evidence
+        return _Reading(
+            quotes,
+            evidence,
+            doc_ids,
+            len(chosen),
+            float(1.0 - stances[chosen, 2].min()) if chosen else 0.0,
+        )
 
-    def _synthesize(
-        self,
-        the_plan: Plan,
-        quotes: list[_Quote],
-        question_id: str,
-        evidence: _Evidence | None = None,
-    ) -> EvidenceChain:
+    def _synthesize(self, the_plan: Plan, reading: _Reading, question_id: str) -> EvidenceChain:
         chain = EvidenceChain(
             id=question_id, question=the_plan.question, decision=Decision.INSUFFICIENT
         )
-        if not quotes:
+        if not reading.quotes:
+            searched = (
+                f"searched {len(reading.documents)} document(s) for {the_plan.query!r} and read "
+                f"{reading.sentences_read} sentence(s); the best addresses the question with "
+                f"probability {reading.best_relevance:.2f} (a quote needs {self.min_relevance})"
+            )
             return chain.model_copy(
                 update={
-                    "summary": "No relevant evidence was found in the corpus.",
-                    "notes": [f"no sentence reached relevance {self.min_relevance}"],
+                    "summary": "Insufficient evidence: no sentence in the corpus addresses "
+                    "the question.",
+                    "notes": [searched],
                 }
             )
-        weights = np.array([6 - q.appraisal.evidence_level for q in quotes], dtype=float)
-        balance = float(np.sum(weights * np.array([q.polarity for q in quotes])))
-        polar = [q for q in quotes if q.polarity]
-        how = "quote balance"
-        if self.decision_model is not None and evidence is not None:
+        quotes = reading.quotes
+        weights = np.array(
+            [(6 - q.appraisal.evidence_level) * q.relevance for q in quotes], dtype=float
+        )
+        support = float(np.sum(weights * [q.stances[0] for q in quotes]))
+        against = float(np.sum(weights * [q.stances[1] for q in quotes]))
+        if self.decision_model is not None and reading.evidence is not None:
+            evidence = reading.evidence
             label, probability = self.decision_model.decide(
                 decision_features(
                     the_plan.question,
                     evidence.sentences,
                     evidence.vectors,
                     evidence.question_vector,
+                    evidence.stances,
                 )
             )
-            decision = Decision(label)
-            how = f"decision model, p={probability:.2f}"
-        elif balance > 0:
-            decision = Decision.YES
-        elif balance < 0:
-            decision = Decision.NO
+            proposed, how = Decision(label), f"decision model p={probability:.2f}"
         else:
-            decision = Decision.MAYBE
-        cited = polar or quotes[: self.quotes_per_document]
+            share = support / max(support + against, 1e-9)
+            proposed = (
+                Decision.YES if share >= 0.65 else Decision.NO if share <= 0.35 else Decision.MAYBE
+            )
+            how = f"stance balance {share:.2f} towards support"
         citations = [
             Citation(
                 doc_id=q.sentence.doc_id,
                 sentence_ids=[q.sentence.id],
                 quote=q.sentence.text,
-                stance=Stance.CONTRADICTS if q.polarity < 0 else Stance.SUPPORTS,
+                stance=q.stance,
                 study_design=q.appraisal.design.value,
                 evidence_level=q.appraisal.evidence_level,
                 sample_size=q.appraisal.sample_size,
+                p_supports=round(float(q.stances[0]), 4),
+                p_contradicts=round(float(q.stances[1]), 4),
+                p_neutral=round(float(q.stances[2]), 4),
             )
-            for q in cited
+            for q in quotes
         ]
-        claim_text = (
-            proposition(the_plan.sub_questions[0])
-            if polar
-            else "The sources discuss the question without reporting a clear effect"
-        )
+        decision, why = consistent_decision(proposed, citations)
         supporting = sum(c.stance == Stance.SUPPORTS for c in citations)
         summary = (
-            f"{decision.value}: {supporting} quote(s) report an effect and "
-            f"{len(citations) - supporting} report none, from "
+            f"{decision.value}: {supporting} quote(s) support and "
+            f"{len(citations) - supporting} contradict the claim, from "
             f"{len({c.doc_id for c in citations})} source(s); best evidence level "
-            f"{min(c.evidence_level for c in citations)} ({how})."
+            f"{min(c.evidence_level for c in citations)}; evidence-level-weighted stance "
+            f"{support:.2f} for / {against:.2f} against ({how})."
         )
         return chain.model_copy(
             update={
                 "decision": decision,
                 "summary": summary,
-                "claims": [Claim(text=claim_text, citations=citations)],
+                "notes": why,
+                "claims": [Claim(text=proposition(the_plan.sub_questions[0]), citations=citations)],
             }
         )
+
+
+def consistent_decision(
+    proposed: Decision, citations: list[Citation]
+) -> tuple[Decision, list[str]]:
+    """``proposed``, unless the quotes shown cannot carry it; then ``maybe``, and why.
+
+    A ``yes`` must show at least one supporting quote and a ``no`` at least one contradicting
+    quote, so an answer never stands above a chain that says otherwise.
+    """
+    needed = {Decision.YES: Stance.SUPPORTS, Decision.NO: Stance.CONTRADICTS}.get(proposed)
+    if needed is None or any(c.stance == needed for c in citations if c.experimental):
+        return proposed, []
+    return Decision.MAYBE, [
+        f"'{proposed.value}' was proposed but no quote {needed.value} the claim; answered maybe"
+    ]

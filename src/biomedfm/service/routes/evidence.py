@@ -8,7 +8,17 @@ from biomedfm.service.deps import KeyDep, ServicesDep
 from biomedfm.service.limits import LimitChecker
 from biomedfm.service.routes.affinity import IdempotencyKey, _check_model
 from biomedfm.service.routes.submit import submit_job
-from biomedfm.service.schemas import AskRequest, IngestRequest, JobOut
+from biomedfm.errors import InputError
+from biomedfm.service.schemas import (
+    AskRequest,
+    EffectRequest,
+    EffectResponse,
+    IngestRequest,
+    JobOut,
+    StanceRequest,
+    StanceResponse,
+    StanceRow,
+)
 
 router = APIRouter(prefix="/evidence", tags=["evidence"])
 
@@ -65,4 +75,56 @@ def ingest(
         raise HTTPException(403, "ingesting into the shared corpus needs an admin key")
     return submit_job(
         services, key, "evidence-ingest", body.model_dump(), idempotency_key, response
+    )
+
+
+@router.post("/stance")
+def stance(body: StanceRequest, key: KeyDep) -> StanceResponse:
+    """Does each evidence text support, contradict or not address its claim (trained reader)."""
+    from biomedfm.evidence.reader import load_reader, read_stance
+
+    reader = load_reader()
+    try:
+        readings = read_stance([(p.claim, p.evidence) for p in body.pairs], reader)
+    except InputError as error:  # e.g. a claim of white space only: "pair 3: 'claim' ..."
+        raise HTTPException(
+            422, [{"loc": ["body", "pairs"], "msg": str(error), "type": "value_error"}]
+        ) from None
+    return StanceResponse(
+        reader=reader.config.version or "unversioned",
+        rows=[
+            StanceRow(
+                id=pair.id,
+                stance=reading.stance,  # type: ignore[arg-type]
+                p_supports=round(reading.p_supports, 4),
+                p_contradicts=round(reading.p_contradicts, 4),
+                p_neutral=round(reading.p_neutral, 4),
+            )
+            for pair, reading in zip(body.pairs, readings, strict=True)
+        ],
+    )
+
+
+@router.post("/effect")
+def effect(body: EffectRequest, key: KeyDep) -> EffectResponse:
+    """What a trial report found for one intervention/comparator/outcome, with its quote."""
+    from biomedfm.evidence.reader import read_effect
+
+    try:
+        finding = read_effect(body.intervention, body.comparator, body.outcome, body.text)
+    except InputError as error:
+        raise HTTPException(
+            422, [{"loc": ["body", "text"], "msg": str(error), "type": "value_error"}]
+        ) from None
+    return EffectResponse(
+        id=body.id,
+        effect=finding.effect,  # type: ignore[arg-type]
+        probability=round(finding.probability, 4),
+        quote=finding.quote,
+        start=finding.start,
+        end=finding.end,
+        p_increased=round(finding.p_increased, 4),
+        p_decreased=round(finding.p_decreased, 4),
+        p_no_difference=round(finding.p_no_difference, 4),
+        p_reported=round(finding.p_reported, 4),
     )

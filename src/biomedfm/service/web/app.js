@@ -181,10 +181,15 @@ $("screen-run").addEventListener("click", async () => {
   } catch (error) { setStatus("screen-status", error.message, true); }
 });
 
+function stanceProbability(c) {
+  const p = c.stance === "contradicts" ? c.p_contradicts : c.p_supports;
+  return p === null || p === undefined ? "" : ` · <span class="p-stance" title="evidence reader: supports ${c.p_supports}, contradicts ${c.p_contradicts}, does not address ${c.p_neutral}">${esc(c.stance)} p=${Number(p).toFixed(2)}</span>`;
+}
+
 function citationHtml(c) {
-  return `<details class="quote ${esc(c.stance)}"><summary><span class="level level-${c.evidence_level}" title="Oxford CEBM level">level ${c.evidence_level}</span>
-    <span class="design">${esc(c.study_design)}</span> · <span class="doc">${esc(c.doc_id)}</span>${c.sample_size ? ` · n=${c.sample_size}` : ""}</summary>
-    <blockquote>${esc(c.quote)}</blockquote></details>`;
+  return `<div class="quote ${esc(c.stance)}" data-testid="quote"><blockquote>${esc(c.quote)}</blockquote>
+    <p class="grade"><span class="level level-${c.evidence_level}" title="Oxford CEBM level">level ${c.evidence_level}</span>
+    <span class="design">${esc(c.study_design)}</span> · <span class="doc">${esc(c.doc_id)}</span>${c.sample_size ? ` · n=${c.sample_size}` : ""}${stanceProbability(c)}</p></div>`;
 }
 
 function renderChain(chain) {
@@ -197,8 +202,9 @@ function renderChain(chain) {
     </div></div>`;
   }).join("");
   $("ask-chain").innerHTML = `<p class="decision decision-${esc(chain.decision)}" data-testid="decision">${esc(chain.decision)}</p>
-    <p>${esc(chain.summary)}</p>${claims || "<p>No claim survived verification.</p>"}
-    ${(chain.notes || []).length ? `<p class="notes">${chain.notes.map(esc).join("<br>")}</p>` : ""}`;
+    <div class="why" data-testid="why"><h4>Why</h4><p>${esc(chain.summary)}</p>
+    ${(chain.notes || []).length ? `<p class="notes">${chain.notes.map(esc).join("<br>")}</p>` : ""}</div>
+    ${claims || "<p>No claim survived verification.</p>"}`;
 }
 
 $("ask-run").addEventListener("click", async () => {
@@ -210,6 +216,47 @@ $("ask-run").addEventListener("click", async () => {
     const result = await followJob(job.id, "ask-status");
     renderChain(result.chain);
   } catch (error) { setStatus("ask-status", error.message, true); }
+});
+
+const EFFECT_EXAMPLE = {
+  intervention: "Diclofenac 50 mg",
+  comparator: "Placebo",
+  outcome: "Formation of codeine-6-glucuronide",
+  text: "ABSTRACT.BACKGROUND:\nWe aimed to investigate whether diclofenac inhibits glucuronidation of codeine in vivo in healthy volunteers.\n\n" +
+    "ABSTRACT.METHODS:\nIn a randomised, placebo-controlled, double-blind, cross-over study, 12 healthy volunteers received 100 mg codeine phosphate plus 50 mg diclofenac sodium or codeine phosphate plus placebo.\n\n" +
+    "ABSTRACT.RESULTS:\nA single dose of diclofenac did not alter the formation of codeine-6-glucuronide in healthy volunteers. Metabolic clearance of codeine to morphine was not affected by diclofenac. Both treatments were well tolerated.\n",
+};
+
+$("effect-example").addEventListener("click", () => {
+  for (const field of ["intervention", "comparator", "outcome", "text"]) $(`effect-${field}`).value = EFFECT_EXAMPLE[field];
+});
+
+$("effect-file").addEventListener("change", async () => {
+  const file = $("effect-file").files[0];
+  if (file) $("effect-text").value = await file.text();
+});
+
+function renderEffect(result, text) {
+  const before = text.slice(Math.max(0, result.start - 400), result.start);
+  const after = text.slice(result.end, result.end + 400);
+  const label = {increased: "increased", decreased: "decreased", no_difference: "no difference"}[result.effect];
+  $("effect-result").innerHTML = `<p class="decision effect-${esc(result.effect)}" data-testid="effect-label">${esc(label)}</p>
+    <p>probability ${result.probability.toFixed(2)} (increased ${result.p_increased.toFixed(2)}, decreased ${result.p_decreased.toFixed(2)}, no difference ${result.p_no_difference.toFixed(2)}); the quote reports this comparison with probability ${result.p_reported.toFixed(2)}; characters ${result.start}–${result.end}</p>
+    <blockquote class="context">…${esc(before)}<mark data-testid="effect-quote">${esc(result.quote)}</mark>${esc(after)}…</blockquote>`;
+}
+
+$("effect-run").addEventListener("click", async () => {
+  try {
+    const body = {};
+    for (const field of ["intervention", "comparator", "outcome", "text"]) {
+      body[field] = $(`effect-${field}`).value;
+      if (!body[field].trim()) throw new Error(`give the ${field}`);
+    }
+    setStatus("effect-status", "reading the report…");
+    const result = await api("POST", "/evidence/effect", body);
+    setStatus("effect-status", "done");
+    renderEffect(result, body.text);
+  } catch (error) { setStatus("effect-status", error.message, true); }
 });
 
 async function download(job, format) {
