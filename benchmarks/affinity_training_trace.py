@@ -3,7 +3,7 @@
 Trains one member of a preset on the folds other than ``--fold`` and prints one JSON line per
 epoch: training loss, validation MSE (standardised units), the member's prediction spread on
 validation pairs, the smallest and median predicted log-variance, and the per-step gradient norm
-(median, 99th percentile, max) before any clipping. Session 5 used it to size ``grad_clip``
+(median, 99th percentile, max) before any clipping. Commit 7bd7e41 used it to size ``grad_clip``
 and to try to reproduce, on the CPU, a member collapse seen on the H100 (BENCHMARKS.md).
 
 Usage: python benchmarks/affinity_training_trace.py --dataset kiba [--fold 0] [--epochs 100]

@@ -1,4 +1,4 @@
-"""Cost of one epoch's validation in a KIBA CV run: per-pair forward passes (before session 7)
+"""Cost of one epoch's validation in a KIBA CV run: per-pair forward passes (before commit befa66a)
 against scoring from per-chunk cached encodings (``EnsembleFitter.validation_mse`` now).
 
 Five main-preset members (1,024 Morgan bits), untrained, on the five given folds; the two must

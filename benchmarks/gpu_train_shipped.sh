@@ -10,16 +10,16 @@
 # and RDKit leave little room for:
 # Prepare here:  bash benchmarks/gpu_prepare.sh prepare   (and `restore` after the call)
 # Run (device tool): bash benchmarks/gpu_train_shipped.sh   (carry .whl and .gpu)
-# Session 8's runs: VARIANTS_KIBA=maccs BASE_KIBA=1 ENSEMBLE_KIBA=maccs LITE_VARIANTS="plain ..."
+# Commit 3dc9117's runs: VARIANTS_KIBA=maccs BASE_KIBA=1 ENSEMBLE_KIBA=maccs LITE_VARIANTS="plain ..."
 #   bash benchmarks/gpu_train_shipped.sh   (the first with lites since withdrawn, see LITE_VARIANT)
-# Session 9's (Davis pair shipped from it; the exact calls are in BENCHMARKS.md, session 9):
+# Commit 6f87b27's (Davis pair shipped from it; the exact calls are in BENCHMARKS.md, commit 6f87b27):
 #   VARIANTS_KIBA=maccs BASE_KIBA=1 LITE_VARIANTS_KIBA="t2 t1m" COLD_SPLITS_KIBA=0
 #   HOLDOUT_KIBA="t1 t2" DATASETS="kiba davis" VARIANTS_DAVIS="ls7maccs ls7d2" ...
 # Dry run on a CPU: OUT=/tmp/o DEVICE=cpu SKIP_WHEELS=1 PY=.venv/bin/python ENSEMBLE_EPOCHS=1 \
 #   BIOMEDFM_DATA=../shared/data EXTRA="--epochs 1 --max-pairs 300" bash benchmarks/gpu_train_shipped.sh
 # Results come back in $OUT: <dataset>.safetensors.partNN (main weights, rejoin with cat),
 # <dataset>-lite-<lite variant>.safetensors and results.tar.gz (configs, metrics, logs).
-# (Session 1's models came from this script's first revision: one Davis sweep, then fixed pairs.)
+# (Commit 36d5a44's models came from this script's first revision: one Davis sweep, then fixed pairs.)
 set -uo pipefail
 BUDGET_S=${BUDGET_S:-520}
 OUT=${OUT:-/tmp/gpu_out}
@@ -46,15 +46,15 @@ train() {  # train <run name> <dataset or pair CSV> <preset> [options...]
   echo "$name rc=$? wall=$((SECONDS - start))s" | tee -a "$RUNS/walltimes.txt"
 }
 set -f  # option strings are split on spaces, never globbed
-# Session 3 swept identity embeddings (id02, id05, id02d2, id02e400: the 'identity' option,
+# Commit 664c2fc swept identity embeddings (id02, id05, id02d2, id02e400: the 'identity' option,
 # removed after it lost; run at commit 8eb9017) and 400 epochs (e400); see BENCHMARKS.md.
-# Session 4 changed the presets (kinase-pocket features, dropout 0.1, 100 epochs) and trained
+# Commit 4bde908 changed the presets (kinase-pocket features, dropout 0.1, 100 epochs) and trained
 # Davis with them on the CPU; KIBA's shipped models predate them, so the next run is KIBA with
 # the new presets ('pocket' = the presets as they are) against its shipped CV MSE. Mind the
 # 40 MB weight budget: a pocket main is 19.4 MB, so two of them need a smaller drug tower
 # (e.g. --set drug_featurizer.n_bits=1024) before a pocket KIBA main can ship.
 # Add the next candidates here: MAIN = options of the main run, LITE = of its distilled lite.
-# Session 5 ran b1k, b1kd2 (shipped as kiba), b1kd2e200 and b2km3: 1,024 Morgan bits and 4
+# Commit 7bd7e41 ran b1k, b1kd2 (shipped as kiba), b1kd2e200 and b2km3: 1,024 Morgan bits and 4
 # final members (13.5 MB), or 2,048 bits and 3 (11.7), to fit the budget beside the Davis pair
 # and a pocket KIBA lite. MACCS keys beside the Morgan counts then won a one-fold screen and four
 # CV folds, but one CV member collapsed; training now clips each member's gradient and fails
@@ -64,17 +64,17 @@ set -f  # option strings are split on spaces, never globbed
 B1K="--set drug_featurizer.n_bits=1024 --set net.n_members=4"
 MACCS1K='--set drug_featurizer={"name":"concat","parts":[{"name":"morgan","radius":2,"n_bits":1024,"counts":true},{"name":"maccs"}]}'
 MACCS2K='--set drug_featurizer={"name":"concat","parts":[{"name":"morgan","radius":2,"n_bits":2048,"counts":true},{"name":"maccs"}]}'
-# Session 6 (CPU): on Davis five members of the lite's shape and inputs beat five main-shape
+# Commit 691fd8f (CPU): on Davis five members of the lite's shape and inputs beat five main-shape
 # members (CV 0.203 / CI 0.897 against 0.207 / 0.886); seven of them ship as `davis`,
 # beside a narrower lite (embedding 64, head [128]) that stays >= 10x faster per pair.
 # Variant 'ls4' tries that shape on KIBA (4 members, dropout 0.2); Davis is not swept here any
 # more (DATASETS=davis still runs its MACCS variant against the new main).
-# Budget: the session-6 Davis pair is 20.0 + 2.7 MB, which leaves 17.3 MB for the KIBA pair:
+# Budget: the commit 691fd8f Davis pair is 20.0 + 2.7 MB, which leaves 17.3 MB for the KIBA pair:
 # maccs/maccsd3 (13.8 + 3.0) and ls4 (11.5 + 2.7) fit.
-# Session 7 (CPU): variant 'maccs' ran in full and ships as `kiba` (CV 0.1410 against 0.1434, better
+# Commit befa66a (CPU): variant 'maccs' ran in full and ships as `kiba` (CV 0.1410 against 0.1434, better
 # on every fold), so BASE_KIBA is now its CV MSE and the KIBA sweep is maccsd3 and ls4. Lites
 # stay Morgan-only (MACCS keys cost 0.65 ms per molecule, more than the whole lite pipeline).
-# Session 8 (H200) did that: VARIANTS_KIBA=maccs BASE_KIBA=1 ENSEMBLE_KIBA=maccs (any CV
+# Commit 3dc9117 (H200) did that: VARIANTS_KIBA=maccs BASE_KIBA=1 ENSEMBLE_KIBA=maccs (any CV
 # beats 1, so 'maccs' is selected and its lites distilled): the main (0.1402) ships as kiba. A
 # lite needs its teacher's run directory (cv/ members), which is not shipped, so a new lite
 # means retraining the main the same way (deterministic on one kind of device).
@@ -85,13 +85,13 @@ declare -A MAIN=(
   [maccs]="$B1K --set net.dropout=0.2 $MACCS1K"
   [maccsd3]="$B1K --set net.dropout=0.3 $MACCS1K"
   [maccs2k]="$MACCS2K"
-  # Davis (session 8): the shipped recipe (lite shape, seven members) and two variants of it;
+  # Davis (commit 3dc9117): the shipped recipe (lite shape, seven members) and two variants of it;
   # a MACCS Davis main stays inside the 40 MB budget by 37 KB.
   [ls7]="$LITE_SHAPE --set net.n_members=7"
   [ls7maccs]="$LITE_SHAPE --set net.n_members=7 $MACCS1K"
   [ls7d2]="$LITE_SHAPE --set net.n_members=7 --set net.dropout=0.2"
   [ls7d3]="$LITE_SHAPE --set net.n_members=7 --set net.dropout=0.3"
-  # Session 9: a pairwise ranking loss beside the MSE (rank_weight), aimed at Davis's CI; the
+  # Commit 6f87b27: a pairwise ranking loss beside the MSE (rank_weight), aimed at Davis's CI; the
   # CPU screen on fold 0 found it trades MSE for CI (BENCHMARKS.md), so these were not run
   [ls7r03]="$LITE_SHAPE --set net.n_members=7 --set rank_weight=0.3"
   [ls7r1]="$LITE_SHAPE --set net.n_members=7 --set rank_weight=1.0"
@@ -100,21 +100,21 @@ declare -A VARIANTS=([davis]="${VARIANTS_DAVIS-maccs2k}" [kiba]="${VARIANTS_KIBA
 declare -A LITE=([maccs]="" [maccsd3]="" [maccs2k]="" [ls4]="$NARROW_LITE" [ls7]="$NARROW_LITE"
   [ls7maccs]="$NARROW_LITE" [ls7d2]="$NARROW_LITE" [ls7d3]="$NARROW_LITE"
   [ls7r03]="$NARROW_LITE" [ls7r1]="$NARROW_LITE")
-# Session 8: lites that also learn the teacher's predictions on unlabelled pairs. The first
+# Commit 3dc9117: lites that also learn the teacher's predictions on unlabelled pairs. The first
 # try drew them from the table's own unmeasured drug x protein combinations (KIBA CV 0.1396
 # against 0.1472 for 'plain'), but the held-back test pairs are such combinations, so that lite
 # had met them: withdrawn, and the option now takes a transfer set instead (other molecules x
 # the table's proteins, the table's drugs x other proteins; see biomedfm/affinity/distill.py).
 # 't1' = as many transfer pairs as labelled pairs per epoch (KIBA CV 0.1420, shipped as
-# kiba-lite; on Davis 0.2029 on the CPU in session 8, and 0.1982 from session 9's main on the
+# kiba-lite; on Davis 0.2029 on the CPU in commit 3dc9117, and 0.1982 from commit 6f87b27's main on the
 # H200, shipped as davis-lite), 't2' = twice as many
-# (session 9: KIBA CV 0.1432, worse; so was t1m, 0.1425). The transfer files are made by
+# (commit 6f87b27: KIBA CV 0.1432, worse; so was t1m, 0.1425). The transfer files are made by
 # `gpu_prepare.sh prepare` (benchmarks/distill_transfer_set.py) in .gpu/.
 declare -A LITE_VARIANT=(
   [plain]=""
   [t1]="--set distill_unlabelled=1 --set distill_transfer=.gpu/transfer-DATASET.csv"
   [t2]="--set distill_unlabelled=2 --set distill_transfer=.gpu/transfer-DATASET.csv"
-  # session 9: t1 over a five times larger MOSES sample (gpu_prepare.sh builds it as well)
+  # commit 6f87b27: t1 over a five times larger MOSES sample (gpu_prepare.sh builds it as well)
   [t1m]="--set distill_unlabelled=1 --set distill_transfer=.gpu/transfer-DATASET-m10k.csv"
 )
 LITE_VARIANTS=${LITE_VARIANTS:-t1}  # LITE_VARIANTS_<DATASET> overrides it for one dataset
@@ -126,18 +126,18 @@ lite_options() {  # lite_options <dataset> <main variant> <lite variant>: the li
   echo "${LITE[$2]} ${LITE_VARIANT[$3]//DATASET/$1}"
 }
 # Runs beside the sweep that select nothing: the KIBA lite's cold splits (no teacher; the Davis
-# lite's, distilled, come from COLD_LITE_DAVIS below, session 9).
+# lite's, distilled, come from COLD_LITE_DAVIS below, commit 6f87b27).
 declare -A SIDE=(
   [kiba-lite-cold-drug]="kiba lite --split cold-drug --no-refit"
   [kiba-lite-cold-protein]="kiba lite --split cold-protein --no-refit"
 )
 DATASETS=${DATASETS:-kiba}
-# CV MSE of the shipped mains (BENCHMARKS.md): Davis from session 9, KIBA from session 8 (the
+# CV MSE of the shipped mains (BENCHMARKS.md): Davis from commit 6f87b27, KIBA from commit 3dc9117 (the
 # lites: Davis 0.1982, KIBA 0.1420; ship a new lite only if its CV beats that).
 declare -A BASE=([davis]=${BASE_DAVIS:-0.1972} [kiba]=${BASE_KIBA:-0.1402})
-# Davis's CI bar had the least room, so from session 9 its variants are selected by CV CI (at
+# Davis's CI bar had the least room, so from commit 6f87b27 its variants are selected by CV CI (at
 # most 1% worse CV MSE, at least 0.003 better CI than the shipped one's); KIBA's by CV MSE.
-# Session 9 selected ls7d2 this way over the session-6 recipe (CI 0.8967), then kept it
+# Commit 6f87b27 selected ls7d2 this way over the commit 691fd8f recipe (CI 0.8967), then kept it
 # against ls7d3 (+0.0018).
 declare -A SELECT=([davis]="--by ci --baseline-ci ${BASE_CI_DAVIS:-0.9004}" [kiba]="--by mse")
 dataset_flow() {  # dataset_flow <dataset>

@@ -36,7 +36,8 @@ def test_stance_contract_and_bad_lines(tmp_path: Path) -> None:
         ],
     )
     assert len(rows) == 6
-    assert rows[0]["id"] == "a" and rows[0]["claim"] == CLAIM  # the input is kept
+    assert rows[0]["id"] == "a"
+    assert rows[0]["claim"] == CLAIM  # the input is kept
     assert rows[0]["stance"] == "contradicts"
     total = sum(float(rows[0][k]) for k in ("p_supports", "p_contradicts", "p_neutral"))  # type: ignore[arg-type]
     assert abs(total - 1) < 1e-3

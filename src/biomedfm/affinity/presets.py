@@ -97,7 +97,7 @@ class TrainConfig(BaseModel):
     def digest(self) -> str:
         """Hash of the settings that change results (device excluded)."""
         payload = self.model_dump(exclude={"device"})
-        # keys added after session 7: unset, they stay out, so older runs keep their digest
+        # keys added after commit befa66a: unset, they stay out, so older runs keep their digest
         for key in ("distill_unlabelled", "distill_transfer", "rank_weight"):
             if not payload[key]:
                 del payload[key]
@@ -106,7 +106,7 @@ class TrainConfig(BaseModel):
 
 _DRUG_MAIN = {"name": "morgan", "radius": 2, "n_bits": 2048, "counts": True}
 # Global 1/2/3-mer composition (which protein) + the aligned kinase ATP-pocket residues (what a
-# ligand meets there); both selected on Davis validation folds (BENCHMARKS.md, session 4).
+# ligand meets there); both selected on Davis validation folds (BENCHMARKS.md, commit 4bde908).
 _KMER = {"name": "kmer", "ks": [1, 2, 3], "bins": 1024}
 # The main model takes 12 BLOSUM62 components per pocket position (its 5 members must fit the
 # 40 MB weight budget); the one-member lite takes the full rows, which did better on its own.

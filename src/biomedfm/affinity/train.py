@@ -322,7 +322,7 @@ class EnsembleFitter:
     def collapsed_members(self) -> list[int]:
         """Members whose prediction spread is now below 1% of its peak, or not finite.
 
-        That is the failure seen twice on KIBA in session 5 (BENCHMARKS.md, "Model selection"):
+        That is the failure seen twice on KIBA in commit 7bd7e41 (BENCHMARKS.md, "Model selection"):
         the member learned (spread ~0.9), then one bad step left it predicting one constant.
         The peak comes from the epoch history (checkpoints of older runs may lack it).
         """

@@ -79,7 +79,8 @@ def test_contradicting_evidence_is_shown(tmp_path: Path) -> None:
     assert ("retro", Stance.CONTRADICTS) in stances
     for claim in chain.claims:
         for citation in claim.citations:
-            assert citation.p_supports is not None and citation.p_contradicts is not None
+            assert citation.p_supports is not None
+            assert citation.p_contradicts is not None
     if chain.decision == Decision.YES:
         assert any(c.stance == Stance.SUPPORTS for c in chain.claims[0].citations)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from biomedfm.errors import InputError
+from biomedfm.evidence.reader.data import direction_claim
 from biomedfm.evidence.reader.model import (
     EFFECT_LABELS,
     STANCE_LABELS,
@@ -28,6 +29,7 @@ MAX_CLAIM_CHARS = 2000
 MAX_EVIDENCE_CHARS = 20_000
 MAX_TRIAL_CHARS = 2_000_000
 CANDIDATE_SENTENCES = 24
+RANK_DISCOUNT = 6.0
 
 __all__ = [
     "EFFECT_LABELS",
@@ -164,10 +166,13 @@ def read_effect(
     model = load_reader(reader)
     query = effect_query(intervention, comparator, outcome)
     p = model.probabilities([query] * len(order), [trial.sentence(i) for i in order], "effect")
-    best = int(np.argmax(1.0 - p[:, 3]))
-    findings = p[best, :3] / max(float(p[best, :3].sum()), 1e-9)
-    label = int(findings.argmax())
+    prior = 1.0 / (1.0 + np.arange(len(order)) / RANK_DISCOUNT)
+    best = int(np.argmax((1.0 - p[:, 3]) * prior))
     start, end = trial.spans[order[best]]
+    claims = [direction_claim(d, intervention, comparator, outcome) for d in EFFECT_LABELS[:3]]
+    stance = model.probabilities(claims, [text[start:end]] * 3, "stance")
+    findings = stance[:, 0] / max(float(stance[:, 0].sum()), 1e-9)
+    label = int(findings.argmax())
     return EffectFinding(
         effect=EFFECT_LABELS[label],
         probability=float(findings[label]),

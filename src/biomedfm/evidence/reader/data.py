@@ -33,7 +33,7 @@ from biomedfm.evidence.reader.trial import TrialText
 
 _WORD = re.compile(r"[a-z0-9]+")
 _LABEL_OF_ENTAILMENT = {"entailment": "supports", "not_entailment": "contradicts"}
-_DIRECTIONS = {
+DIRECTION_CLAIMS = {
     "increased": ("{i} increases {o} compared with {c}", "{o} is higher with {i} than with {c}"),
     "decreased": ("{i} decreases {o} compared with {c}", "{o} is lower with {i} than with {c}"),
     "no_difference": (
@@ -41,6 +41,7 @@ _DIRECTIONS = {
         "{o} does not differ between {i} and {c}",
     ),
 }
+"""Claims of each finding; the first wording of each is also how ``read_effect`` asks."""
 _SWAP = {"increased": "decreased", "decreased": "increased", "no_difference": "no_difference"}
 
 
@@ -52,6 +53,12 @@ class Pair:
     second: str
     label: str
     source: str
+
+
+def direction_claim(direction: str, intervention: str, comparator: str, outcome: str) -> str:
+    """The claim that the trial found ``direction`` (first wording of DIRECTION_CLAIMS)."""
+    claim = DIRECTION_CLAIMS[direction][0].format(i=intervention, c=comparator, o=outcome.lower())
+    return claim[:1].upper() + claim[1:]
 
 
 def words(text: str) -> set[str]:
@@ -233,14 +240,14 @@ def stance_pairs_from_trials(
     for prompt in prompts:
         values = {"i": prompt.intervention, "c": prompt.comparator, "o": prompt.outcome.lower()}
         quote = rng.choice(prompt.quotes)[0].strip()
-        for direction, templates in _DIRECTIONS.items():
+        for direction, templates in DIRECTION_CLAIMS.items():
             claim = rng.choice(templates).format(**values)
             claim = claim[:1].upper() + claim[1:]
             label = "supports" if direction == prompt.label else "contradicts"
             if label == "contradicts" and rng.random() < 0.5:
                 continue  # keep supports and contradicts roughly balanced
             pairs.append(Pair(claim, quote, label, "evidence-inference"))
-        claim = rng.choice(_DIRECTIONS[rng.choice(list(_DIRECTIONS))]).format(**values)
+        claim = rng.choice(DIRECTION_CLAIMS[rng.choice(list(DIRECTION_CLAIMS))]).format(**values)
         claim = claim[:1].upper() + claim[1:]
         trial = trials.get(prompt.pmcid)
         if trial is not None and trial.spans:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Response
 
+from biomedfm.errors import InputError
 from biomedfm.service.deps import KeyDep, ServicesDep
 from biomedfm.service.limits import LimitChecker
 from biomedfm.service.routes.affinity import IdempotencyKey, _check_model
 from biomedfm.service.routes.submit import submit_job
-from biomedfm.errors import InputError
 from biomedfm.service.schemas import (
     AskRequest,
     EffectRequest,
