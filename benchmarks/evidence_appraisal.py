@@ -60,6 +60,17 @@ def main() -> None:
                 "abstracts_with_a_design_tag": total,
                 "accuracy_consistent": round(consistent / total, 3),
                 "accuracy_strict": round(strict / total, 3),
+                "per_design": {
+                    design: {
+                        "abstracts": sum(n for (ref, _), n in confusion.items() if ref == design),
+                        "strict_accuracy": round(
+                            confusion[(design, design)]
+                            / max(1, sum(n for (ref, _), n in confusion.items() if ref == design)),
+                            3,
+                        ),
+                    }
+                    for design in sorted({ref for ref, _ in confusion})
+                },
                 "most_common_errors": [
                     f"{ref} → {pred}: {n}"
                     for (ref, pred), n in confusion.most_common(40)

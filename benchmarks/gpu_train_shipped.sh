@@ -12,7 +12,7 @@
 # Run (device tool): bash benchmarks/gpu_train_shipped.sh   (carry .whl and .gpu)
 # Commit 3dc9117's runs: VARIANTS_KIBA=maccs BASE_KIBA=1 ENSEMBLE_KIBA=maccs LITE_VARIANTS="plain ..."
 #   bash benchmarks/gpu_train_shipped.sh   (the first with lites since withdrawn, see LITE_VARIANT)
-# Commit 6f87b27's (Davis pair shipped from it; the exact calls are in BENCHMARKS.md, commit 6f87b27):
+# Commit 6f87b27's (Davis pair shipped from it; the exact calls are in docs/benchmarks-history-2026-11.md, commit 6f87b27):
 #   VARIANTS_KIBA=maccs BASE_KIBA=1 LITE_VARIANTS_KIBA="t2 t1m" COLD_SPLITS_KIBA=0
 #   HOLDOUT_KIBA="t1 t2" DATASETS="kiba davis" VARIANTS_DAVIS="ls7maccs ls7d2" ...
 # Dry run on a CPU: OUT=/tmp/o DEVICE=cpu SKIP_WHEELS=1 PY=.venv/bin/python ENSEMBLE_EPOCHS=1 \
@@ -47,7 +47,7 @@ train() {  # train <run name> <dataset or pair CSV> <preset> [options...]
 }
 set -f  # option strings are split on spaces, never globbed
 # Commit 664c2fc swept identity embeddings (id02, id05, id02d2, id02e400: the 'identity' option,
-# removed after it lost; run at commit 8eb9017) and 400 epochs (e400); see BENCHMARKS.md.
+# removed after it lost; run at commit 8eb9017) and 400 epochs (e400); see docs/benchmarks-history-2026-11.md.
 # Commit 4bde908 changed the presets (kinase-pocket features, dropout 0.1, 100 epochs) and trained
 # Davis with them on the CPU; KIBA's shipped models predate them, so the next run is KIBA with
 # the new presets ('pocket' = the presets as they are) against its shipped CV MSE. Mind the
@@ -92,7 +92,7 @@ declare -A MAIN=(
   [ls7d2]="$LITE_SHAPE --set net.n_members=7 --set net.dropout=0.2"
   [ls7d3]="$LITE_SHAPE --set net.n_members=7 --set net.dropout=0.3"
   # Commit 6f87b27: a pairwise ranking loss beside the MSE (rank_weight), aimed at Davis's CI; the
-  # CPU screen on fold 0 found it trades MSE for CI (BENCHMARKS.md), so these were not run
+  # CPU screen on fold 0 found it trades MSE for CI (docs/benchmarks-history-2026-11.md), so these were not run
   [ls7r03]="$LITE_SHAPE --set net.n_members=7 --set rank_weight=0.3"
   [ls7r1]="$LITE_SHAPE --set net.n_members=7 --set rank_weight=1.0"
 )

@@ -308,3 +308,47 @@ def test_uncapped_usage_is_flushed_off_the_request_path(
     while keys._flushing and time.monotonic() < deadline:  # the background writer finishes
         time.sleep(0.01)
     assert keys.used_today(key) == 50
+
+
+def test_stance_and_effect_endpoints_read_with_the_reader(api: TestClient, user_key: str) -> None:
+    claim = "Aspirin reduces mortality"
+    body = {
+        "pairs": [
+            {"id": "r", "claim": claim, "evidence": "Aspirin did not reduce mortality (p = 0.7)."},
+            {"id": "o", "claim": claim, "evidence": "The car park was resurfaced in 2019."},
+        ]
+    }
+    response = api.post("/api/v1/evidence/stance", json=body, headers=h(user_key))
+    assert response.status_code == 200, response.text
+    rows = response.json()["rows"]
+    assert [r["id"] for r in rows] == ["r", "o"]
+    assert rows[0]["stance"] == "contradicts"
+    assert rows[1]["stance"] == "neutral"
+    blank = {"pairs": [{"claim": claim, "evidence": "   "}]}
+    response = api.post("/api/v1/evidence/stance", json=blank, headers=h(user_key))
+    assert response.status_code == 422
+    assert "pair 0: 'evidence'" in response.text
+    too_many = {"pairs": [{"claim": claim, "evidence": "x"}] * 257}
+    assert (
+        api.post("/api/v1/evidence/stance", json=too_many, headers=h(user_key)).status_code == 422
+    )
+
+    text = (
+        "ABSTRACT.RESULTS:\nWe randomised 300 adults to drug Q or placebo. Nausea did not differ "
+        "between drug Q and placebo (12% vs 11%, p = 0.80).\n"
+    )
+    prompt = {"intervention": "drug Q", "comparator": "placebo", "outcome": "nausea"}
+    response = api.post(
+        "/api/v1/evidence/effect", json={**prompt, "text": text, "id": "t1"}, headers=h(user_key)
+    )
+    assert response.status_code == 200, response.text
+    finding = response.json()
+    assert finding["id"] == "t1"
+    assert finding["effect"] == "no_difference"
+    assert text[finding["start"] : finding["end"]] == finding["quote"]
+    response = api.post(
+        "/api/v1/evidence/effect", json={**prompt, "text": "n=4"}, headers=h(user_key)
+    )
+    assert response.status_code == 422
+    assert "no sentence long enough" in response.text
+    assert api.post("/api/v1/evidence/effect", json=prompt).status_code == 401

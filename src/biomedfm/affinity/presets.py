@@ -106,7 +106,8 @@ class TrainConfig(BaseModel):
 
 _DRUG_MAIN = {"name": "morgan", "radius": 2, "n_bits": 2048, "counts": True}
 # Global 1/2/3-mer composition (which protein) + the aligned kinase ATP-pocket residues (what a
-# ligand meets there); both selected on Davis validation folds (BENCHMARKS.md, commit 4bde908).
+# ligand meets there); both selected on Davis validation folds
+# (docs/benchmarks-history-2026-11.md, commit 4bde908).
 _KMER = {"name": "kmer", "ks": [1, 2, 3], "bins": 1024}
 # The main model takes 12 BLOSUM62 components per pocket position (its 5 members must fit the
 # 40 MB weight budget); the one-member lite takes the full rows, which did better on its own.
@@ -115,9 +116,9 @@ _PROTEIN_MAIN = {"name": "concat", "parts": [_KMER, {**_POCKET, "components": 12
 _PROTEIN_LITE = {"name": "concat", "parts": [_KMER, {**_POCKET, "components": None}]}
 # The presets are dataset-agnostic starting points. The shipped models override some settings,
 # each chosen on validation folds and recorded in the model's config.json (commands in
-# BENCHMARKS.md, "Reproducing the shipped models"): the Davis main is seven members of the
-# lite's shape and inputs with dropout 0.2 (on Davis five of them rank better than five
-# main-shape members; dropout 0.2 ranks better than 0.1),
+# docs/benchmarks-history-2026-11.md, "Reproducing the shipped models"): the Davis main is
+# seven members of the lite's shape and inputs with dropout 0.2 (on Davis five of them rank
+# better than five main-shape members; dropout 0.2 ranks better than 0.1),
 # and the Davis lite is narrower (embedding 64, head [128]) so that it stays >= 10x faster per
 # pair than that main; the KIBA main takes MACCS keys beside 1,024 Morgan counts, 4 members and
 # dropout 0.2 (its lite keeps Morgan counts alone: MACCS keys cost the lite its speed, and

@@ -322,8 +322,9 @@ class EnsembleFitter:
     def collapsed_members(self) -> list[int]:
         """Members whose prediction spread is now below 1% of its peak, or not finite.
 
-        That is the failure seen twice on KIBA in commit 7bd7e41 (BENCHMARKS.md, "Model selection"):
-        the member learned (spread ~0.9), then one bad step left it predicting one constant.
+        That is the failure seen twice on KIBA in commit 7bd7e41
+        (docs/benchmarks-history-2026-11.md, "Model selection"): the member learned (spread
+        ~0.9), then one bad step left it predicting one constant.
         The peak comes from the epoch history (checkpoints of older runs may lack it).
         """
         now = self.prediction_spread()

@@ -67,27 +67,38 @@ _RULES: dict[StudyDesign, list[tuple[str, float]]] = {
         (r"prospective(ly)?", 2.0),
         (r"cohort", 1.0),
         (r"followed (up )?for", 1.0),
+        (r"\bwere followed\b", 1.0),
         (r"longitudinal", 1.0),
         (r"enrolled", 0.5),
+        (r"follow-up", 0.5),
     ],
     StudyDesign.RETROSPECTIVE_COHORT: [
         (r"retrospective(ly)?", 2.5),
         (r"(medical|hospital|clinical) records", 1.5),
         (r"chart(s)? (review|were reviewed)", 2.0),
         (r"were reviewed", 1.0),
+        (
+            r"we reviewed|\breview(ed)? (of )?(all |the )?(medical |clinical |hospital )?"
+            r"(records|charts|files|notes)",
+            1.5,
+        ),
+        (r"between (19|20)\d\d and (19|20)\d\d|from (19|20)\d\d (to|through) (19|20)\d\d", 1.0),
         (r"database", 0.5),
         (r"registry", 0.5),
     ],
     StudyDesign.CASE_CONTROL: [
-        (r"case-control", 3.0),
+        (r"case[-–\s](control|referent)", 3.0),
         (r"matched controls?", 2.0),
         (r"controls? matched", 2.0),
+        (r"\bcases and (\w+ )?controls\b", 2.0),
+        (r"(healthy|normal) controls?\b|\bcontrol (subjects|individuals)\b", 1.0),
     ],
     StudyDesign.CROSS_SECTIONAL: [
         (r"cross-sectional", 3.0),
         (r"\bsurvey(ed|s)?\b", 1.5),
         (r"questionnaires?", 1.5),
         (r"prevalence", 0.5),
+        (r"population-based", 0.5),
     ],
     StudyDesign.DIAGNOSTIC_ACCURACY: [
         (r"sensitivity", 1.5),
@@ -95,6 +106,7 @@ _RULES: dict[StudyDesign, list[tuple[str, float]]] = {
         (r"(positive|negative) predictive", 1.5),
         (r"receiver operating|\bROC\b|area under the (ROC )?curve", 1.0),
         (r"diagnostic (accuracy|performance|value)", 1.5),
+        (r"(gold|reference) standard", 1.5),
     ],
     StudyDesign.CASE_SERIES: [
         (r"case report", 3.0),

@@ -69,3 +69,14 @@ def test_publication_type_wins() -> None:
 def test_sample_size() -> None:
     assert sample_size("One cohort (n = 1,250) and a subgroup of 300 women.") == 1250
     assert sample_size("Doses of 300 mg were given.") is None
+
+
+def test_common_designs_named_in_other_words() -> None:
+    assert appraise("A population-based case-referent study of 300 women.").design == (
+        StudyDesign.CASE_CONTROL
+    )
+    assert appraise("We compared 40 cases and 80 matched healthy controls.").design == (
+        StudyDesign.CASE_CONTROL
+    )
+    records = "We reviewed the medical records of 212 patients treated between 2001 and 2009."
+    assert appraise(records).design == StudyDesign.RETROSPECTIVE_COHORT

@@ -1,0 +1,105 @@
+"""Abstention: an index that holds only some questions' abstracts, every question asked.
+
+The PubMedQA abstracts of every other question (even positions) are ingested; all questions are
+answered in the retrieval setting by the shipped team. A question whose abstract is absent
+should get ``insufficient`` (a yes/no/maybe there is a false answer); one whose abstract is
+present should be answered. The reader's best relevance per question is kept, so the curve
+over the quote threshold (``EvidenceTeam(min_relevance=...)``) is reported too — the
+threshold is chosen on this validation set, the held-back set is scored independently.
+
+Usage: python benchmarks/evidence_abstention.py [--data-dir ../shared/data] [--limit N]
+       [--out benchmarks/results/evidence_abstention.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from biomedfm.config import resolve_data_dir
+from biomedfm.evidence.agents.team import EvidenceTeam
+from biomedfm.evidence.ingest import read_corpus
+from biomedfm.evidence.retrieval.bm25 import build_indexes
+from biomedfm.evidence.store import EvidenceStore
+
+_BEST = re.compile(r"best relevance ([0-9.]+)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--limit", type=int, default=None, help="Ask only the first N questions.")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    path = resolve_data_dir(args.data_dir) / "pubmedqa" / "pqal_trainval.json"
+    records = json.loads(path.read_text())
+    ids = list(records)
+    present = set(ids[::2])
+    asked = ids[: args.limit] if args.limit else ids
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        half = Path(tmp) / "half.json"
+        half.write_text(json.dumps({k: records[k] for k in ids if k in present}))
+        store = EvidenceStore(Path(tmp) / "corpus.sqlite")
+        store.add(read_corpus(half))
+        build_indexes(store, Path(tmp))
+        store.close()
+        team = EvidenceTeam.from_index(Path(tmp))
+        for pubid in asked:
+            started = time.perf_counter()
+            chain, trace = team.answer(records[pubid]["question"], pubid)
+            seconds = time.perf_counter() - started
+            reader_step = next(s for s in trace.steps if s.agent == "reader")
+            match = _BEST.search(reader_step.summary)
+            rows.append(
+                {
+                    "present": pubid in present,
+                    "decision": chain.decision.value,
+                    "gold": records[pubid]["final_decision"],
+                    "best_relevance": float(match.group(1)) if match else 0.0,
+                    "seconds": seconds,
+                    "cites_own_abstract": any(
+                        c.doc_id == pubid for claim in chain.claims for c in claim.citations
+                    ),
+                }
+            )
+    absent_rows = [r for r in rows if not r["present"]]
+    present_rows = [r for r in rows if r["present"]]
+    answered = [r for r in present_rows if r["decision"] != "insufficient"]
+
+    def share(items: list[dict[str, object]], test: object) -> float:
+        return round(sum(1 for r in items if test(r)) / max(1, len(items)), 3)  # type: ignore[operator]
+
+    curve = {}
+    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        curve[str(threshold)] = {
+            "absent_answered": share(absent_rows, lambda r, t=threshold: r["best_relevance"] >= t),
+            "present_answered": share(
+                present_rows, lambda r, t=threshold: r["best_relevance"] >= t
+            ),
+        }
+    report = {
+        "questions": len(rows),
+        "absent": len(absent_rows),
+        "present": len(present_rows),
+        "min_relevance": team.min_relevance,
+        "absent_false_answers": share(absent_rows, lambda r: r["decision"] != "insufficient"),
+        "present_answered": share(present_rows, lambda r: r["decision"] != "insufficient"),
+        "present_answered_accuracy": share(answered, lambda r: r["decision"] == r["gold"]),
+        "present_answered_citing_own_abstract": share(answered, lambda r: r["cites_own_abstract"]),
+        "median_seconds_per_question": round(statistics.median(r["seconds"] for r in rows), 3),
+        "curve_by_threshold": curve,
+    }
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
