@@ -405,7 +405,8 @@ def effect(
                     raise BiomedfmError(
                         "intervention, comparator, outcome and text must be strings"
                     )
-                finding = read_effect(*(str(v) for v in values), reader=model)
+                intervention, comparator, outcome, text = (str(v) for v in values)
+                finding = read_effect(intervention, comparator, outcome, text, reader=model)
             except BiomedfmError as error:
                 failed += 1
                 err.print(f"  [yellow]line {number}[/yellow]: {error}")

@@ -69,8 +69,8 @@ class EvidenceReaderModel(nn.Module):
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         path = minilm_path()
         self.config = config
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)

@@ -145,7 +145,7 @@ def train_reader(
             logits = model(model.encode([p.first for p in batch], [p.second for p in batch]), head)
             loss = torch.nn.functional.cross_entropy(logits, labels)
             optimizer.zero_grad()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             torch.nn.utils.clip_grad_norm_(encoder_parameters + head_parameters, 1.0)
             optimizer.step()
             scheduler.step()

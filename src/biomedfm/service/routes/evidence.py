@@ -95,7 +95,7 @@ def stance(body: StanceRequest, key: KeyDep) -> StanceResponse:
         rows=[
             StanceRow(
                 id=pair.id,
-                stance=reading.stance,  # type: ignore[arg-type]
+                stance=reading.stance,
                 p_supports=round(reading.p_supports, 4),
                 p_contradicts=round(reading.p_contradicts, 4),
                 p_neutral=round(reading.p_neutral, 4),
@@ -118,7 +118,7 @@ def effect(body: EffectRequest, key: KeyDep) -> EffectResponse:
         ) from None
     return EffectResponse(
         id=body.id,
-        effect=finding.effect,  # type: ignore[arg-type]
+        effect=finding.effect,
         probability=round(finding.probability, 4),
         quote=finding.quote,
         start=finding.start,
