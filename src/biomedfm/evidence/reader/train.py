@@ -22,9 +22,15 @@ import torch
 from sklearn.metrics import f1_score
 
 from biomedfm.evidence.reader.data import Pair, ReaderData, build_reader_data
-from biomedfm.evidence.reader.model import HEADS, EvidenceReaderModel, ReaderConfig
+from biomedfm.evidence.reader.model import (
+    HEADS,
+    STANCE_LABELS,
+    EvidenceReaderModel,
+    ReaderConfig,
+)
 
 log = logging.getLogger(__name__)
+STANCE_INDEX = {label: i for i, label in enumerate(STANCE_LABELS)}
 
 
 def score_pairs(model: EvidenceReaderModel, pairs: list[Pair], head: str) -> dict[str, Any]:
@@ -65,6 +71,28 @@ def _batches(
         ]
     rng.shuffle(batches)
     return batches
+
+
+def calibrate_stance(
+    model: EvidenceReaderModel, pairs: list[Pair], grid: float = 1.5, step: float = 0.1
+) -> tuple[float, float, float]:
+    """Logit offsets for supports and contradicts (neutral fixed at 0) that maximise the
+    stance macro-F1 on ``pairs`` (validation pairs: a class-prior correction, 2 numbers)."""
+    saved = model.config.stance_logit_bias
+    model.config.stance_logit_bias = (0.0, 0.0, 0.0)
+    p = model.probabilities([x.first for x in pairs], [x.second for x in pairs], "stance")
+    model.config.stance_logit_bias = saved
+    logits = np.log(np.clip(p, 1e-9, 1.0))
+    truth = [STANCE_INDEX[x.label] for x in pairs]
+    values = np.arange(-grid, grid + 1e-9, step)
+    best, best_score = (0.0, 0.0, 0.0), -1.0
+    for a in values:
+        for b in values:
+            guess = (logits + np.array([a, b, 0.0])).argmax(1)
+            score = float(f1_score(truth, guess, labels=[0, 1, 2], average="macro"))
+            if score > best_score + 1e-9:
+                best, best_score = (round(float(a), 2), round(float(b), 2), 0.0), score
+    return best
 
 
 def evaluate(model: EvidenceReaderModel, data: ReaderData) -> dict[str, Any]:
@@ -189,5 +217,8 @@ def train_reader(
         },
     }
     saved = EvidenceReaderModel.load(output)
+    saved.config.stance_logit_bias = calibrate_stance(saved, data.stance_validation)
+    report["stance_logit_bias"] = list(saved.config.stance_logit_bias)
+    report["calibrated"] = evaluate(saved, data)
     saved.save(output, {"training": report})
     return report
