@@ -80,7 +80,8 @@ class _Reading:
     evidence: _Evidence | None
     documents: list[str]
     sentences_read: int
-    best_relevance: float
+    best_relevance: float  # among sentences that pass the similarity gate
+    best_similarity: float
 
 
 class EvidenceTeam:
@@ -95,6 +96,7 @@ class EvidenceTeam:
         quotes_per_document: int = 4,
         sentences_per_document: int = 40,
         min_relevance: float = 0.5,
+        min_similarity: float = 0.6,
         llm: LLM | None = None,
         decision_model: DecisionModel | Literal["shipped"] | None = "shipped",
         reader: EvidenceReaderModel | Path | str | None = None,
@@ -105,6 +107,11 @@ class EvidenceTeam:
                 document, the most similar to the question (MiniLM) first.
             min_relevance: a sentence is a quote when the reader's probability that it
                 addresses the question (1 − p_neutral) reaches this.
+            min_similarity: in a corpus (not for contexts given inline) a quote must also
+                have this MiniLM cosine similarity to the question. The reader alone takes
+                results about neighbouring questions for evidence (85% false answers when a
+                question's own abstract was absent, BENCHMARKS.md); the similarity gate is
+                what separates them.
             reader: evidence reader directory (default: the shipped reader).
         """
         self.llm = llm
@@ -118,6 +125,7 @@ class EvidenceTeam:
         self.quotes_per_document = quotes_per_document
         self.sentences_per_document = sentences_per_document
         self.min_relevance = min_relevance
+        self.min_similarity = min_similarity if retriever is not None else -1.0
 
     @classmethod
     def from_index(
@@ -184,7 +192,8 @@ class EvidenceTeam:
             notes.append(
                 f"claim {proposition(the_plan.sub_questions[0])!r}: read "
                 f"{reading.sentences_read} sentence(s), {len(reading.quotes)} address it "
-                f"(best relevance {reading.best_relevance:.2f})"
+                f"(best relevance {reading.best_relevance:.2f}, best similarity "
+                f"{reading.best_similarity:.2f})"
             )
             notes.extend(
                 f"{q.sentence.id}: supports {q.stances[0]:.2f} / contradicts "
@@ -247,7 +256,7 @@ class EvidenceTeam:
     def _read(self, the_plan: Plan, doc_ids: list[str], sentences: list[Sentence]) -> _Reading:
         """The reader's stance on the candidate sentences; the relevant ones become quotes."""
         if not sentences:
-            return _Reading([], None, doc_ids, 0, 0.0)
+            return _Reading([], None, doc_ids, 0, 0.0, 0.0)
         vectors = embed([the_plan.query] + [s.text for s in sentences])
         similarity = vectors[1:] @ vectors[0]
         rows: dict[str, list[int]] = {}
@@ -272,7 +281,12 @@ class EvidenceTeam:
                 )
         quotes: list[_Quote] = []
         for doc_id, doc_rows in rows.items():
-            relevant = [i for i in doc_rows if 1.0 - stances[i, 2] >= self.min_relevance]
+            relevant = [
+                i
+                for i in doc_rows
+                if 1.0 - stances[i, 2] >= self.min_relevance
+                and similarity[i] >= self.min_similarity
+            ]
             relevant = sorted(relevant, key=lambda i: stances[i, 2])[: self.quotes_per_document]
             quotes += [
                 _Quote(sentences[i], stances[i], appraisals[doc_id])
@@ -284,12 +298,14 @@ class EvidenceTeam:
             evidence = _Evidence(
                 [sentences[i].text for i in best], vectors[1:][best], vectors[0], stances[best]
             )
+        gate = similarity[chosen] >= self.min_similarity
         return _Reading(
             quotes,
             evidence,
             doc_ids,
             len(chosen),
-            float(1.0 - stances[chosen, 2].min()) if chosen else 0.0,
+            float((1.0 - stances[chosen, 2])[gate].max()) if gate.any() else 0.0,
+            float(similarity[chosen].max()) if chosen else 0.0,
         )
 
     def _synthesize(self, the_plan: Plan, reading: _Reading, question_id: str) -> EvidenceChain:
@@ -301,6 +317,8 @@ class EvidenceTeam:
                 f"searched {len(reading.documents)} document(s) for {the_plan.query!r} and read "
                 f"{reading.sentences_read} sentence(s); the best addresses the question with "
                 f"probability {reading.best_relevance:.2f} (a quote needs {self.min_relevance})"
+                f" and the closest has similarity {reading.best_similarity:.2f} (a quote in a "
+                f"corpus needs {self.min_similarity})"
             )
             return chain.model_copy(
                 update={
