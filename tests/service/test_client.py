@@ -62,7 +62,12 @@ def test_sdk_predict_screen_ask_and_errors(
             "Does drug Q lower LDL cholesterol?",
             contexts=["Drug Q did not significantly lower LDL cholesterol versus placebo."],
         )
-        assert chain["decision"] == "no"
+        # the decision model says "no"; it stands only if the reader marks the quote as
+        # contradicting (reader 2026.12 often misreads "did not significantly lower", so the
+        # consistency rule may answer "maybe"): never "yes" above this quote
+        assert chain["decision"] in {"no", "maybe"}
+        stances = {c["stance"] for c in chain["claims"][0]["citations"]}
+        assert chain["decision"] != "no" or "contradicts" in stances
         with pytest.raises(ServiceError, match=r"pairs: .*at least 1"):
             client.predict([])
     with Client(live_server, "bmf_bad_key") as anonymous, pytest.raises(ServiceError) as error:
