@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _report import emit_report  # benchmarks/ is the script's own directory
 from biomedfm.config import resolve_data_dir
 from biomedfm.evidence.agents.team import EvidenceTeam
 from biomedfm.evidence.ingest import read_corpus
@@ -102,10 +103,7 @@ def main() -> None:
         "median_seconds_per_question": round(statistics.median(r["seconds"] for r in rows), 3),
         "curve_by_threshold": curve,
     }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit_report(report, args.out)
 
 
 if __name__ == "__main__":

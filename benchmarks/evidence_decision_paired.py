@@ -13,7 +13,6 @@ Usage: python benchmarks/evidence_decision_paired.py [--data-dir ../shared/data]
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from scipy.stats import binomtest
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
+from _report import emit_report  # benchmarks/ is the script's own directory
 from biomedfm.config import resolve_data_dir
 from biomedfm.evidence.decision import FEATURE_NAMES, LABELS, READER_FEATURES
 from biomedfm.evidence.decision_train import featurize, fit, read_pubmedqa, select_c
@@ -73,10 +73,7 @@ def main() -> None:
                 },
             }
         )
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit_report(report, args.out)
 
 
 if __name__ == "__main__":

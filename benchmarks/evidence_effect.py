@@ -17,7 +17,6 @@ Usage: python benchmarks/evidence_effect.py [--data-dir ../shared/data] [--reade
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import statistics
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from sklearn.metrics import f1_score
 
+from _report import emit_report  # benchmarks/ is the script's own directory
 from biomedfm.config import resolve_data_dir
 from biomedfm.evidence.reader import load_reader, read_effect
 from biomedfm.evidence.reader.data import (
@@ -124,10 +124,7 @@ def main() -> None:
         "baseline_prefilter_quotes_on_doctors_evidence": round(baseline_hits / n, 3),
         "majority_macro_f1": macro_f1(truth, [majority] * n),
     }
-    text_out = json.dumps(report, indent=2)
-    print(text_out)
-    if args.out:
-        args.out.write_text(text_out + "\n")
+    emit_report(report, args.out)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ Usage: python benchmarks/evidence_stance.py [--data-dir ../shared/data] [--reade
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
+from _report import emit_report  # benchmarks/ is the script's own directory
 from biomedfm.config import resolve_data_dir
 from biomedfm.evidence.reader import load_reader
 from biomedfm.evidence.reader.data import Pair, build_reader_data
@@ -128,10 +128,7 @@ def main() -> None:
             "majority": scores(truth, [majority] * len(truth)),
             "reader_pairs_per_second": round(len(pairs) / seconds, 1),
         }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit_report(report, args.out)
 
 
 if __name__ == "__main__":

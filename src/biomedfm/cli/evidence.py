@@ -39,6 +39,13 @@ def _require_index(index: Path, level: str) -> None:
         raise typer.Exit(code=2)
 
 
+def _require_input(input: Path) -> None:
+    """Exit with a clear message when a batch input file is missing."""
+    if not input.is_file():
+        print_error(err, f"input file {input} does not exist")
+        raise typer.Exit(code=2)
+
+
 def _llm(base_url: str | None, model: str | None, embedded: bool = False) -> LLM | None:
     """The configured LLM, or None for the LLM-free default."""
     from biomedfm.evidence.llm import configured_llm
@@ -174,9 +181,7 @@ def answer(
     """Answer a batch; bad lines are reported on stderr and get an 'error' record."""
     from biomedfm.evidence.agents.team import EvidenceTeam
 
-    if not input.is_file():
-        print_error(err, f"input file {input} does not exist")
-        raise typer.Exit(code=2)
+    _require_input(input)
     if not with_context and (index is None or not (index / "bm25_documents").is_dir()):
         print_error(err, "give --index (made by 'evidence ingest') or --with-context")
         raise typer.Exit(code=2)
@@ -308,12 +313,6 @@ def _jsonl_records(path: Path) -> list[tuple[int, dict[str, object] | str]]:
     return rows
 
 
-def _check_io(input: Path) -> None:
-    if not input.is_file():
-        print_error(err, f"input file {input} does not exist")
-        raise typer.Exit(code=2)
-
-
 @app.command()
 def stance(
     input: Path = typer.Option(..., "--input", "-i", help="JSONL: {id, claim, evidence}."),
@@ -323,7 +322,7 @@ def stance(
     """Does each evidence text support, contradict or not address its claim (trained reader)."""
     from biomedfm.evidence.reader import check_stance_pair, read_stance
 
-    _check_io(input)
+    _require_input(input)
     records = _jsonl_records(input)
     good: list[tuple[int, dict[str, object]]] = []
     problems: dict[int, str] = {}
@@ -384,7 +383,7 @@ def effect(
     """What each trial found for its intervention/comparator/outcome, with the verbatim quote."""
     from biomedfm.evidence.reader import load_reader, read_effect
 
-    _check_io(input)
+    _require_input(input)
     try:
         model = load_reader(reader)
     except BiomedfmError as error:
