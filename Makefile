@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint clean
+.PHONY: install install-llm run test lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# llama.cpp compiled for any x86-64 with AVX2 rather than for this CPU: a -march=native build
+# met an illegal instruction where the hypervisor advertises AVX-512/AMX it does not enable;
+# --no-cache-dir so that a wheel cached from a native build is never reused
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF
+install-llm: $(STAMP)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet --no-cache-dir -e '.[llm]'
 
 # the PubMedQA abstracts beside the checkout become the service's evidence corpus, when present
 CORPUS ?= $(firstword $(wildcard $(BIOMEDFM_DATA)/pubmedqa/pqal_trainval.json ../shared/data/pubmedqa/pqal_trainval.json))
