@@ -13,6 +13,13 @@ from biomedfm.affinity.demo import demo_pairs
 from biomedfm.cli.main import app
 from tests.conftest import SMALL_NET
 
+DOMAIN_COLUMNS = (
+    "in_domain",
+    "nearest_compound_similarity",
+    "nearest_target_identity",
+    "kinase_score",
+)
+
 runner = CliRunner()
 
 
@@ -34,7 +41,10 @@ def test_predict_with_shipped_lite_model(tmp_path: Path, demo_csv: Path) -> None
     result = run_predict(demo_csv, out, "davis-lite")
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
-    assert list(frame.columns) == ["drug", "protein", "smiles", "sequence", "pred_pkd", "unc_pkd"]
+    assert list(frame.columns) == [
+        *("drug", "protein", "smiles", "sequence", "pred_pkd", "unc_pkd"),
+        *DOMAIN_COLUMNS,
+    ]
     assert frame["pred_pkd"].between(3, 12).all()
     assert (frame["unc_pkd"] > 0).all()
     # gefitinib and erlotinib are EGFR inhibitors: they must score higher on EGFR than on SRC
@@ -59,7 +69,15 @@ def test_predict_keeps_custom_columns_and_reports_bad_rows(tmp_path: Path) -> No
     )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out, keep_default_na=False)
-    assert list(frame.columns) == ["id", "mol", "prot", "pred_pkd", "unc_pkd", "error"]
+    assert list(frame.columns) == [
+        "id",
+        "mol",
+        "prot",
+        "pred_pkd",
+        "unc_pkd",
+        *DOMAIN_COLUMNS,
+        "error",
+    ]
     assert frame.loc[0, "error"] == ""
     assert frame.loc[0, "pred_pkd"] != ""
     assert "invalid SMILES" in frame.loc[1, "error"]

@@ -84,6 +84,9 @@ def test_predict_sort_ask_and_jobs_in_the_browser(
     assert table.locator("tbody tr").count() == 4
     assert page.get_by_test_id("predict-plot").locator("svg").count() == 2
     assert "1 invalid" in page.get_by_test_id("predict-status").inner_text()
+    # ethanol, phenol and aspirin are nothing like the kinase inhibitors davis-lite learned from
+    assert "3 of 3 pairs are outside" in page.get_by_test_id("domain-warning").inner_text()
+    assert table.locator("tbody tr.ood").count() == 3
     table.locator("th", has_text="pred_pkd").click()  # sort descending by prediction
     headers = [h.split(" ")[0] for h in table.locator("th").all_inner_texts()]
     column = headers.index("pred_pkd") + 1

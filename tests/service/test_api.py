@@ -150,7 +150,11 @@ def test_prediction_job_runs_on_a_worker_and_is_private_to_its_key(
     assert final["status"] == "succeeded", final
     csv = api.get(f"/api/v1/jobs/{job['id']}/result?format=csv", headers=h(user_key)).text
     header, first, second = csv.strip().splitlines()
-    assert header.split(",") == ["smiles", "sequence", "id", "pred_pkd", "unc_pkd", "error"]
+    assert header.split(",") == [
+        *("smiles", "sequence", "id", "pred_pkd", "unc_pkd"),
+        *("in_domain", "nearest_compound_similarity", "nearest_target_identity", "kinase_score"),
+        "error",
+    ]
     assert first.split(",")[2] == "aspirin"
     assert "invalid SMILES" in second
     other = keys.create("lab2")

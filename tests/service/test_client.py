@@ -92,7 +92,10 @@ def test_remote_commands(
     predicted = runner.invoke(app, ["remote", "predict", "-i", str(pairs), "-o", str(out)])
     assert predicted.exit_code == 0, predicted.output
     lines = out.read_text().strip().splitlines()
-    assert lines[0] == "smiles,sequence,pred_pkd,unc_pkd,error"
+    assert lines[0] == (
+        "smiles,sequence,pred_pkd,unc_pkd,in_domain,nearest_compound_similarity,"
+        "nearest_target_identity,kinase_score,error"
+    )
     assert len(lines) == 3
     asked = runner.invoke(
         app, ["remote", "ask", "Does anything help?", "--json"], catch_exceptions=False

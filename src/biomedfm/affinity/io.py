@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from biomedfm.affinity.domain import ApplicabilityDomain
 from biomedfm.affinity.model import AffinityModel, ModelConfig
 from biomedfm.affinity.nn import AffinityNet
 from biomedfm.errors import InputError, ModelNotFoundError
@@ -83,4 +84,4 @@ def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> 
     net = AffinityNet(config.net)
     state = {key: value.float() for key, value in load_file(str(directory / WEIGHTS_FILE)).items()}
     net.load_state_dict(state)
-    return AffinityModel(config, net.to(device))
+    return AffinityModel(config, net.to(device), ApplicabilityDomain.load(directory))

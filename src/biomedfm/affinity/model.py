@@ -18,6 +18,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from rdkit import Chem
 
+from biomedfm.affinity.domain import ApplicabilityDomain
 from biomedfm.affinity.nn import AffinityNet, NetConfig, combine_members
 from biomedfm.chem.featurizers import make_featurizer
 from biomedfm.chem.molecules import to_mol
@@ -115,9 +116,12 @@ class Prediction:
 class AffinityModel:
     """A trained affinity predictor (ensemble of M ≥ 1 members)."""
 
-    def __init__(self, config: ModelConfig, net: AffinityNet) -> None:
+    def __init__(
+        self, config: ModelConfig, net: AffinityNet, domain: ApplicabilityDomain | None = None
+    ) -> None:
         self.config = config
         self.net = net.eval()
+        self.domain = domain  # what it was trained on; None for a model saved without one
         self.protein_cache = EmbeddingCache()
         self.drug_cache = EmbeddingCache()
         self.drug_featurizer = make_featurizer("drug", config.drug_featurizer)

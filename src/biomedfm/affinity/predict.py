@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from biomedfm.affinity.data import check_pairs
+from biomedfm.affinity.domain import DomainEvidence
 from biomedfm.affinity.metrics import interval_coverage, regression_report
 from biomedfm.affinity.model import AffinityModel
 from biomedfm.errors import InputError
@@ -25,6 +26,9 @@ class PredictionResult:
     mean: np.ndarray
     sigma: np.ndarray
     errors: pd.Series
+    domain: dict[str, np.ndarray] | None = None
+    """Applicability-domain columns (see :mod:`biomedfm.affinity.domain`), None for a model
+    saved without a domain; invalid rows hold NaN (``in_domain``: None)."""
 
     @property
     def n_invalid(self) -> int:
@@ -47,16 +51,36 @@ def predict_frame(model: AffinityModel, frame: pd.DataFrame) -> PredictionResult
         )
         mean[valid] = prediction.mean
         sigma[valid] = prediction.sigma
+        if model.domain is not None:
+            evidence = model.domain.assess(
+                [check.mols[s.strip()] for s in rows["smiles"]],
+                ["".join(s.split()).upper() for s in rows["sequence"]],
+            )
+            sigma[valid] = model.domain.widen(prediction.sigma, evidence)
+            return PredictionResult(mean, sigma, errors, _aligned(evidence, valid))
     return PredictionResult(mean=mean, sigma=sigma, errors=errors)
+
+
+def _aligned(evidence: DomainEvidence, valid: np.ndarray) -> dict[str, np.ndarray]:
+    """The evidence columns over every input row (invalid rows empty)."""
+    columns: dict[str, np.ndarray] = {}
+    for name, values in evidence.columns().items():
+        full = np.full(len(valid), None if values.dtype == bool else np.nan, dtype=object)
+        full[valid] = values
+        columns[name] = full
+    return columns
 
 
 def with_predictions(
     frame: pd.DataFrame, input_columns: list[str], model: AffinityModel, result: PredictionResult
 ) -> pd.DataFrame:
-    """The user's columns plus ``pred_<target>``, ``unc_<target>`` and (if any) ``error``."""
+    """The user's columns plus ``pred_<target>``, ``unc_<target>``, the applicability-domain
+    columns (when the model has a domain) and (if any) ``error``."""
     out = frame[input_columns].copy()
     out[f"pred_{model.target}"] = np.round(result.mean, 4)
     out[f"unc_{model.target}"] = np.round(result.sigma, 4)
+    for name, values in (result.domain or {}).items():
+        out[name] = values
     if result.n_invalid:
         out["error"] = result.errors.to_numpy()
     return out

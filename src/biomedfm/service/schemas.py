@@ -40,7 +40,9 @@ class PredictResponse(BaseModel):
     target: str = Field(description="Predicted quantity: rows hold pred_<target>, unc_<target>.")
     rows: list[dict[str, Any]] = Field(
         description="One row per input pair, in order: its id and smiles (the sequence is not "
-        "echoed), pred_<target>, unc_<target> (1 σ) and error (null if valid)."
+        "echoed), pred_<target>, unc_<target> (1 σ; widened outside the domain), the "
+        "applicability domain (in_domain, nearest_compound_similarity, nearest_target_identity, "
+        "kinase_score; for models saved with a domain) and error (null if valid)."
     )
     n_invalid: int = Field(description="Rows that could not be predicted (see their error).")
 

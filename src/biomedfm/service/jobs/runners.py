@@ -54,7 +54,8 @@ def cached_model(name: str) -> AffinityModel:
 
 
 def predict_rows(model: AffinityModel, pairs: list[dict[str, str]]) -> list[dict[str, Any]]:
-    """Per input pair: its fields + ``pred_<target>``, ``unc_<target>`` and ``error``."""
+    """Per input pair: its fields + ``pred_<target>``, ``unc_<target>``, the applicability-
+    domain fields (``in_domain`` and its evidence, when the model has a domain) and ``error``."""
     frame = pd.DataFrame(  # object columns: no Arrow string conversion on the hot path
         {
             "smiles": [p.get("smiles", "") for p in pairs],
@@ -67,10 +68,21 @@ def predict_rows(model: AffinityModel, pairs: list[dict[str, str]]) -> list[dict
     means = [None if math.isnan(v) else v for v in np.round(result.mean, 4).tolist()]
     sigmas = [None if math.isnan(v) else v for v in np.round(result.sigma, 4).tolist()]
     errors = [e or None for e in result.errors.tolist()]
-    return [
-        {**pair, f"pred_{target}": m, f"unc_{target}": u, "error": e}
-        for pair, m, u, e in zip(pairs, means, sigmas, errors, strict=True)
+    domain = [
+        {name: _plain(values[i]) for name, values in (result.domain or {}).items()}
+        for i in range(len(pairs))
     ]
+    return [
+        {**pair, f"pred_{target}": m, f"unc_{target}": u, **d, "error": e}
+        for pair, m, u, d, e in zip(pairs, means, sigmas, domain, errors, strict=True)
+    ]
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value: NaN → None, numpy scalars → Python."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
 
 
 def run_affinity_predict(params: dict[str, Any], context: JobContext) -> Any:

@@ -70,7 +70,7 @@ function renderTable(containerId, rows) {
       return ascending ? order : -order;
     });
     const head = columns.map((c) => `<th data-key="${esc(c)}">${esc(c)}${c === sortKey ? (ascending ? " ▲" : " ▼") : ""}</th>`).join("");
-    const body = sorted.slice(0, 2000).map((r) => "<tr>" + columns.map((c) => {
+    const body = sorted.slice(0, 2000).map((r) => (r.in_domain === false ? '<tr class="ood" title="outside the model\'s domain: interval widened">' : "<tr>") + columns.map((c) => {
       const v = r[c];
       const shown = typeof v === "string" && v.length > 40 ? v.slice(0, 37) + "…" : v;
       return `<td title="${esc(v)}">${esc(shown)}</td>`;
@@ -126,8 +126,17 @@ function parsePairs(text) {
   });
 }
 
+// Pairs unlike anything the model learned from are said so above the table, not only in a column.
+function domainNote(rows) {
+  const judged = rows.filter((r) => r.in_domain === true || r.in_domain === false);
+  const outside = judged.filter((r) => r.in_domain === false).length;
+  if (!outside) return "";
+  return `<p class="warn" data-testid="domain-warning">${outside} of ${judged.length} pairs are outside this model's applicability domain (target unlike its training targets, or compound unlike its training compounds; see nearest_* columns): their uncertainty is widened and their predictions are a guess.</p>`;
+}
+
 function showPredictions(result) {
   renderPlot("predict-plot", result.rows, result.target);
+  $("predict-status").insertAdjacentHTML("beforeend", domainNote(result.rows));
   renderTable("predict-table", result.rows);
 }
 
