@@ -69,12 +69,8 @@ def test_chunked_equals_one_shot_and_lists_invalid(
     )
     pd.testing.assert_frame_equal(one_shot, chunked, atol=1e-3)
     assert list(one_shot.columns) == [
-        "rank",
-        "target",
-        "compound_id",
-        "smiles",
-        "pred_pkd",
-        "unc_pkd",
+        *("rank", "target", "compound_id", "smiles", "pred_pkd", "unc_pkd"),
+        *("in_domain", "nearest_compound_similarity", "nearest_target_identity", "kinase_score"),
     ]
     assert one_shot.groupby("target").size().to_dict() == {"kin0": 25, "kin1": 25, "kin2": 25}
     assert (one_shot.groupby("target")["pred_pkd"].diff().dropna() <= 0).all()
@@ -238,8 +234,13 @@ def test_cli_screen_contract_and_errors(tmp_path: Path, library_csv: Path) -> No
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     hits = pd.read_csv(out)
-    assert list(hits.columns) == ["rank", "target", "compound_id", "smiles", "pred_pkd", "unc_pkd"]
+    assert list(hits.columns)[:6] == [
+        *("rank", "target", "compound_id", "smiles", "pred_pkd", "unc_pkd")
+    ]
     assert hits["rank"].tolist() == [1, 2, 3]
+    # a 27-residue peptide is no kinase: every hit is flagged and its interval widened
+    assert not hits["in_domain"].any()
+    assert (hits["unc_pkd"] >= load_model(MODEL).domain.out_of_domain_sigma - 1e-3).all()
     assert "300 scored, 2 invalid" in " ".join(result.output.split())
     bad = runner.invoke(
         app, ["affinity", "screen", "-i", str(library_csv), "-o", str(out),

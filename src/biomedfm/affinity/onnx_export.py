@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from biomedfm.affinity.domain import ApplicabilityDomain
 from biomedfm.affinity.model import AffinityModel, ModelConfig
 from biomedfm.affinity.nn import combine_members
 from biomedfm.chem.featurizers import make_featurizer
@@ -115,6 +116,8 @@ def export_onnx(model: AffinityModel, directory: Path, *, int8: bool = False) ->
             _quantize(path)
     (directory / "config.json").write_text(model.config.model_dump_json(indent=2) + "\n")
     (directory / ONNX_INFO).write_text(json.dumps({"int8": int8, "graphs": list(GRAPHS)}) + "\n")
+    if model.domain is not None:  # screening output keeps its applicability-domain columns
+        model.domain.save(directory)
     return directory
 
 
@@ -148,6 +151,7 @@ class OnnxScorer:
 
         self.directory = directory
         self.config = ModelConfig.model_validate_json((directory / "config.json").read_text())
+        self.domain = ApplicabilityDomain.load(directory)
         self.info = json.loads((directory / ONNX_INFO).read_text())
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads

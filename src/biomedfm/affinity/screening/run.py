@@ -26,6 +26,7 @@ import pandas as pd
 from biomedfm.affinity.library import count_records, read_library
 from biomedfm.affinity.screening.scoring import ChunkScores, Scorer
 from biomedfm.affinity.screening.targets import Target
+from biomedfm.chem.molecules import to_mol
 from biomedfm.errors import InputError
 
 STATE_DIR_SUFFIX = ".screen"
@@ -290,7 +291,7 @@ class Screen:
             else:
                 table = table.drop(columns=["score"])
             frames.append(table.drop(columns=["index"]))
-        hits = pd.concat(frames, ignore_index=True)
+        hits = self._with_domain(pd.concat(frames, ignore_index=True))
         for column in hits.columns:
             if column.startswith(("pred_", "unc_")) or column == "selectivity":
                 hits[column] = hits[column].astype(float).round(4)
@@ -301,6 +302,25 @@ class Screen:
             self._merge_scores(self.settings.all_scores, state["parts"])
             outputs["all_scores"] = str(self.settings.all_scores)
         return outputs
+
+    def _with_domain(self, hits: pd.DataFrame) -> pd.DataFrame:
+        """Applicability-domain columns for the hits, σ widened outside the domain.
+
+        Only the hits are assessed (a similarity search per compound would cost more than
+        scoring it); ``--all-scores`` output carries the ensemble σ alone.
+        """
+        domain = getattr(self.scorer, "domain", None)
+        if domain is None or hits.empty:
+            return hits
+        sequences = {x.name: x.sequence for x in self.settings.targets}
+        evidence = domain.assess(
+            [to_mol(s) for s in hits["smiles"]], [sequences[n] for n in hits["target"]]
+        )
+        unc = f"unc_{self.scorer.target}"
+        hits[unc] = domain.widen(hits[unc].to_numpy(dtype=np.float64), evidence)
+        for name, values in evidence.columns().items():
+            hits[name] = values
+        return hits
 
     def _merge_scores(self, destination: Path, n_parts: int) -> None:
         """Concatenate the per-chunk parts into one Parquet file, one part in memory at a time."""

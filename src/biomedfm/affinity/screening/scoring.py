@@ -38,6 +38,11 @@ class TorchScorer:
         return str(self.model.target)
 
     @property
+    def domain(self) -> Any:
+        """The model's applicability domain (None for a model saved without one)."""
+        return self.model.domain
+
+    @property
     def drug_featurizer_spec(self) -> dict[str, Any]:
         return dict(self.model.config.drug_featurizer)
 
