@@ -10,7 +10,11 @@ Baselines in the same run: the majority label; the lexical prefilter's best sent
 regular expression ("no significant" / "did not differ" → no_difference, else the direction
 word it contains) — what a pipeline without a trained reader gives.
 
+Also: the direction reader's macro-F1 on the doctors' own (first) quote, which separates
+reading the direction from finding the sentence.
+
 Usage: python benchmarks/evidence_effect.py [--data-dir ../shared/data] [--reader DIR]
+       [--direction DIR]
        [--limit N] [--out benchmarks/results/evidence_effect.json]
 """
 
@@ -34,6 +38,7 @@ from biomedfm.evidence.reader.data import (
     read_trial_prompts,
     words,
 )
+from biomedfm.evidence.reader.model import effect_query
 from biomedfm.evidence.reader.prefilter import rank_sentences
 from biomedfm.evidence.reader.trial import TrialText
 
@@ -73,6 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--reader", default=None)
+    parser.add_argument("--direction", default=None, help="direction reader directory")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -80,12 +86,18 @@ def main() -> None:
     prompts = [p for p in read_trial_prompts(directory) if p.split == "validation"]
     prompts = prompts[: args.limit] if args.limit else prompts
     reader = load_reader(args.reader)
+    direction = load_reader(args.direction, "direction")
     truth, predicted, baseline, hits, verbatim, seconds, baseline_hits = [], [], [], 0, 0, [], 0
     for prompt in prompts:
         text = article_path(directory, prompt.pmcid).read_text(encoding="utf-8", errors="replace")
         started = time.perf_counter()
         finding = read_effect(
-            prompt.intervention, prompt.comparator, prompt.outcome, text, reader=reader
+            prompt.intervention,
+            prompt.comparator,
+            prompt.outcome,
+            text,
+            reader=reader,
+            direction=direction,
         )
         seconds.append(time.perf_counter() - started)
         truth.append(prompt.label)
@@ -98,9 +110,15 @@ def main() -> None:
         baseline.append(regex_effect(text[start:end]))
         baseline_hits += on_evidence(prompt, start, end, text[start:end])
     n = len(prompts)
+    oracle = direction.probabilities(
+        [effect_query(p.intervention, p.comparator, p.outcome) for p in prompts],
+        [p.quotes[0][0] for p in prompts],
+        "effect",
+    )
     majority = max(set(truth), key=truth.count)
     report = {
         "reader": reader.config.version,
+        "direction_reader": direction.config.version,
         "prompts": n,
         "articles": len({p.pmcid for p in prompts}),
         "labels": {label: truth.count(label) for label in LABELS},
@@ -115,6 +133,9 @@ def main() -> None:
                 ),
                 strict=True,
             )
+        ),
+        "direction_on_doctors_quote_macro_f1": macro_f1(
+            truth, [LABELS[i] for i in oracle[:, :3].argmax(1)]
         ),
         "quotes_verbatim": round(verbatim / n, 3),
         "quotes_on_doctors_evidence": round(hits / n, 3),

@@ -289,6 +289,47 @@ def train_reader_command(
     typer.echo(json.dumps(report["validation"], indent=2))
 
 
+@app.command("train-direction")
+def train_direction_command(
+    output: Path = typer.Option(..., "--output", "-o", help="Direction reader directory."),
+    start: Path | None = typer.Option(
+        None, "--from", help="Reader to warm-start from (default: the shipped reader)."
+    ),
+    data_dir: Path | None = typer.Option(
+        None, help="Benchmark data folder (or BIOMEDFM_DATA) holding evidence/."
+    ),
+    epochs: int = typer.Option(2, min=1, help="Passes over the finding sentences."),
+    lr: float = typer.Option(8e-5, help="Learning rate of the tuned layers (head: 5x)."),
+    limit: int | None = typer.Option(None, min=8, help="At most this many pairs (smoke runs)."),
+    version: str = typer.Option("", help="Version recorded in the reader's config."),
+) -> None:
+    """Fine-tune the direction reader (which way a trial's finding sentence points)."""
+    import logging
+
+    from biomedfm.config import resolve_data_dir
+    from biomedfm.evidence.reader import SHIPPED_DIR
+    from biomedfm.evidence.reader.direction import train_direction
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    try:
+        directory = resolve_data_dir(data_dir) / "evidence"
+        if not (directory / "evidence_inference" / "prompts.csv").is_file():
+            raise BiomedfmError(f"{directory}: no evidence_inference/prompts.csv; give --data-dir")
+        report = train_direction(
+            directory.parent,
+            start or SHIPPED_DIR,
+            output,
+            epochs=epochs,
+            lr=lr,
+            limit=limit,
+            version=version,
+        )
+    except BiomedfmError as error:
+        print_error(err, error)
+        raise typer.Exit(code=2) from None
+    typer.echo(json.dumps({k: v for k, v in report.items() if k != "history"}, indent=2))
+
+
 READER_OPTION = typer.Option(
     None, "--reader", help="Reader directory (default: the shipped reader)."
 )

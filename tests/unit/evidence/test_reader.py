@@ -78,6 +78,19 @@ def test_effect_quote_is_verbatim_and_on_the_outcome() -> None:
     )
 
 
+def test_effect_reads_a_direction_stated_in_words() -> None:
+    worded = (
+        "METHODS\nAdults with migraine were randomised to drug Z or placebo for 12 weeks.\n"
+        "RESULTS\nDrug Z significantly reduced the number of migraine days compared with "
+        "placebo (p < 0.001).\nNausea was reported equally often in the two groups, with no "
+        "significant difference between drug Z and placebo (p = 0.62).\n"
+    )
+    days = read_effect("drug Z", "placebo", "migraine days", worded)
+    assert "reduced the number of migraine days" in days.quote
+    assert days.effect == "decreased"
+    assert read_effect("drug Z", "placebo", "nausea", worded).effect == "no_difference"
+
+
 @pytest.mark.xfail(strict=True, reason=KNOWN_MISS)
 def test_effect_reads_a_direction_stated_in_numbers() -> None:
     assert read_effect("aspirin", "placebo", "mortality at one year", TRIAL).effect == "decreased"

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from biomedfm.errors import InputError
-from biomedfm.evidence.reader.data import direction_claim
 from biomedfm.evidence.reader.model import (
     EFFECT_LABELS,
     STANCE_LABELS,
@@ -25,6 +24,7 @@ from biomedfm.evidence.reader.prefilter import rank_sentences
 from biomedfm.evidence.reader.trial import TrialText
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "models" / "reader"
+DIRECTION_DIR = Path(__file__).resolve().parent.parent / "models" / "reader-direction"
 MAX_CLAIM_CHARS = 2000
 MAX_EVIDENCE_CHARS = 20_000
 MAX_TRIAL_CHARS = 2_000_000
@@ -55,10 +55,24 @@ def shipped_reader() -> EvidenceReaderModel:
     return EvidenceReaderModel.load(SHIPPED_DIR)
 
 
-def load_reader(reader: EvidenceReaderModel | Path | str | None = None) -> EvidenceReaderModel:
-    """``None``/"shipped" → the shipped reader; a directory → that reader; a model → itself."""
+@lru_cache(maxsize=1)
+def shipped_direction_reader() -> EvidenceReaderModel:
+    """The direction reader that ships with the package (see ``reader/direction.py``)."""
+    if not (DIRECTION_DIR / "model.safetensors").is_file():
+        raise InputError(
+            f"the package has no direction reader at {DIRECTION_DIR}; train one with "
+            "biomedfm.evidence.reader.direction.train_direction and pass its directory"
+        )
+    return EvidenceReaderModel.load(DIRECTION_DIR)
+
+
+def load_reader(
+    reader: EvidenceReaderModel | Path | str | None = None, role: str = "reader"
+) -> EvidenceReaderModel:
+    """``None``/"shipped" → the shipped reader (``role`` "direction": the shipped direction
+    reader); a directory → that reader; a model → itself."""
     if reader is None or reader == "shipped":
-        return shipped_reader()
+        return shipped_direction_reader() if role == "direction" else shipped_reader()
     if isinstance(reader, EvidenceReaderModel):
         return reader
     return _load_directory(str(reader))
@@ -145,12 +159,13 @@ def read_effect(
     text: str,
     reader: EvidenceReaderModel | Path | str | None = None,
     candidates: int = CANDIDATE_SENTENCES,
+    direction: EvidenceReaderModel | Path | str | None = None,
 ) -> EffectFinding:
     """The finding of ``text`` (a trial report, any length) for one prompt.
 
     Sentences are first ranked lexically against the prompt (the outcome counts most); the
     reader reads the best ``candidates`` and the one most likely to report the comparison is
-    the quote. Its effect is the reader's distribution over the three findings, renormalised.
+    the quote. Its effect is the direction reader's distribution over the three findings.
 
     Raises:
         InputError: empty fields, or a text with no sentence long enough to report a finding.
@@ -169,9 +184,8 @@ def read_effect(
     prior = 1.0 / (1.0 + np.arange(len(order)) / RANK_DISCOUNT)
     best = int(np.argmax((1.0 - p[:, 3]) * prior))
     start, end = trial.spans[order[best]]
-    claims = [direction_claim(d, intervention, comparator, outcome) for d in EFFECT_LABELS[:3]]
-    stance = model.probabilities(claims, [text[start:end]] * 3, "stance")
-    findings = stance[:, 0] / max(float(stance[:, 0].sum()), 1e-9)
+    read = load_reader(direction, "direction").probabilities([query], [text[start:end]], "effect")
+    findings = read[0, :3] / max(float(read[0, :3].sum()), 1e-9)  # not_reported: not trained
     label = int(findings.argmax())
     return EffectFinding(
         effect=EFFECT_LABELS[label],
