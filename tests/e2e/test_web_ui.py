@@ -135,6 +135,14 @@ def test_predict_sort_ask_and_jobs_in_the_browser(
     assert jobs.locator("td.st-succeeded").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "jobs.png"), full_page=True)
 
+    page.locator("nav .tab", has_text="Models").click()
+    cards = page.get_by_test_id("model-card")
+    assert cards.count() >= 8  # 4 affinity, 3 evidence, 1 dynamics
+    davis = cards.filter(has_text="affinity · davis 2026.11")
+    davis.locator("summary").click()
+    assert "Kinases only" in davis.locator("pre").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "models.png"), full_page=True)
+
 
 def test_bad_key_shows_a_clear_error(page: Any) -> None:
     page.get_by_test_id("api-key").fill("bmf_wrong_key")

@@ -29,8 +29,23 @@ def test_health_models_and_openapi_need_no_key(api: TestClient) -> None:
     assert health["status"] == "ok"
     assert health["queue"] == "sqlite"
     assert health["database"] == "sqlite"
-    names = {m["name"] for m in api.get("/api/v1/models").json()["models"]}
+    listing = api.get("/api/v1/models").json()
+    names = {m["name"] for m in listing["models"]}
     assert {"davis", "davis-lite", "kiba", "kiba-lite"} <= names
+    assert all(m["version"] == "2026.11" for m in listing["models"])
+    cards = {(c["kind"], c["name"]): c for c in listing["cards"]}
+    assert set(cards) >= {
+        *(("affinity", n) for n in names),
+        ("evidence", "reader"),
+        ("evidence", "reader-direction"),
+        ("evidence", "decision"),
+        ("dynamics", "flexibility"),
+    }
+    for card in cards.values():  # every shipped model says what it is for and its licence
+        assert card["version"]
+        assert "Intended use" in card["card"]
+        assert "Licence" in card["card"]
+    assert "Kinases only" in cards[("affinity", "davis")]["card"]
     spec = api.get("/api/v1/openapi.json").json()
     assert "/api/v1/affinity/predict" in spec["paths"]
     assert "/api/v1/evidence/ask" in spec["paths"]

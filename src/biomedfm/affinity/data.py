@@ -37,12 +37,20 @@ class PairColumns:
 
 
 def read_pairs(
-    path: Path, columns: PairColumns | None = None, *, labelled: bool = False
+    path: Path,
+    columns: PairColumns | None = None,
+    *,
+    labelled: bool = False,
+    default_sequence: str | None = None,
 ) -> pd.DataFrame:
     """Read a CSV/TSV (optionally gzipped) pair table.
 
     The returned frame keeps every input column and adds canonical ``smiles``/``sequence``
     (and ``affinity`` when ``labelled``) columns when the user's names differ.
+
+    Args:
+        default_sequence: the protein of a single-target model: a table without the sequence
+            column gets this sequence on every row.
 
     Raises:
         InputError: missing file, empty table, missing column or non-numeric labels.
@@ -60,6 +68,10 @@ def read_pairs(
         ) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise InputError(f"{path} is not a readable CSV file: {error}") from None
+    if default_sequence is not None and columns.sequence not in frame.columns:
+        frame["sequence"] = default_sequence
+        frame.attrs["sequence_added"] = True  # not the user's column: not echoed in outputs
+        columns = PairColumns(columns.smiles, "sequence", columns.affinity)
     required = [columns.smiles, columns.sequence] + ([columns.affinity] if labelled else [])
     missing = [name for name in required if name not in frame.columns]
     if missing:

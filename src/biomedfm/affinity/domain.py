@@ -117,14 +117,16 @@ class ApplicabilityDomain:
     ) -> ApplicabilityDomain:
         """The domain of a model trained on these compounds and targets (duplicates removed).
 
-        A model counts as a kinase model when at least 90% of its targets are protein kinases.
+        A model counts as a kinase model (one that reads any protein kinase) when it learned
+        from at least 20 targets and 90% of them are protein kinases; a model of one assay
+        knows its own target only.
         """
         unique = sorted({_clean(s) for s in sequences})
         kinase_share = float(np.mean([pocket_residues(s)[1] >= KINASE_MIN_SCORE for s in unique]))
         return cls(
             fingerprints=[fingerprint(m) for m in mols],
             sequences=unique,
-            kinase_model=kinase_share >= 0.9,
+            kinase_model=len(unique) >= 20 and kinase_share >= 0.9,
             **settings,
         )
 

@@ -39,6 +39,8 @@ def save_model(model: AffinityModel, directory: Path, *, half: bool = True) -> N
     }
     save_file(tensors, str(directory / WEIGHTS_FILE), metadata={"format": "biomedfm-affinity"})
     (directory / CONFIG_FILE).write_text(model.config.model_dump_json(indent=2) + "\n")
+    if model.domain is not None:
+        model.domain.save(directory)
 
 
 def resolve_model_dir(name_or_path: str | Path) -> Path:

@@ -35,6 +35,7 @@ class ModelConfig(BaseModel):
 
     format_version: int = Field(1, description="Layout version of the model directory.")
     name: str = Field(description="Model name, e.g. 'davis' or a run name.")
+    version: str = Field("", description="Release of a shipped model, e.g. 2026.11.")
     preset: str = Field(description="Training preset the model was made with (main or lite).")
     target: str = Field(description="Predicted quantity, used in pred_<target> / unc_<target>.")
     target_description: str = Field("", description="Unit and meaning of the target.")
@@ -48,6 +49,13 @@ class ModelConfig(BaseModel):
     )
     training: dict[str, Any] = Field(
         default_factory=dict, description="Provenance: data hash, config hash, version, metrics."
+    )
+    target_sequence: str | None = Field(
+        None,
+        description=(
+            "A single-target model (fine-tuned on one assay): the protein it knows, used for "
+            "input rows without a sequence."
+        ),
     )
 
 

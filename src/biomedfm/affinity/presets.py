@@ -75,6 +75,20 @@ class TrainConfig(BaseModel):
             "the concordance index, which MSE alone optimises only indirectly."
         ),
     )
+    init_from: str | None = Field(
+        None,
+        description=(
+            "A model (shipped name or directory) whose weights start every member: fine-tuning "
+            "(member m starts from its member m mod M). Featurizers and shape must match it."
+        ),
+    )
+    early_stopping: bool = Field(
+        False,
+        description=(
+            "Keep each member's weights from the epoch of its lowest validation MSE (members "
+            "without a validation fold keep their last epoch)."
+        ),
+    )
     device: str = Field("cpu", description="Torch device: cpu, cuda, cuda:1 ...")
 
     @field_validator("split")
@@ -98,7 +112,13 @@ class TrainConfig(BaseModel):
         """Hash of the settings that change results (device excluded)."""
         payload = self.model_dump(exclude={"device"})
         # keys added after commit befa66a: unset, they stay out, so older runs keep their digest
-        for key in ("distill_unlabelled", "distill_transfer", "rank_weight"):
+        for key in (
+            "distill_unlabelled",
+            "distill_transfer",
+            "rank_weight",
+            "init_from",
+            "early_stopping",
+        ):
             if not payload[key]:
                 del payload[key]
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

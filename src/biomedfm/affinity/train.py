@@ -257,6 +257,7 @@ class EnsembleFitter:
         """Train to ``config.epochs``, resuming from the checkpoint when one exists."""
         self._restore()
         saved = time.monotonic()
+        best: dict[int, tuple[float, dict[str, torch.Tensor]]] = {}
         while self.epoch < self.config.epochs:
             torch.manual_seed(self.config.seed * 100_003 + self.epoch)
             self.net.train()
@@ -275,11 +276,34 @@ class EnsembleFitter:
             info.update(self.validation_mse())
             info.update(self.prediction_spread())
             self.history.append(info)
+            if self.config.early_stopping:
+                self._remember_best(info, best)
             if self.epoch == self.config.epochs or time.monotonic() - saved >= CHECKPOINT_EVERY_S:
                 self._save_checkpoint()
                 saved = time.monotonic()
             if progress is not None:
                 progress(stage, self.epoch, self.config.epochs, info)
+        if best:
+            self._restore_best(best)
+
+    def _remember_best(
+        self, info: dict[str, Any], best: dict[int, tuple[float, dict[str, torch.Tensor]]]
+    ) -> None:
+        """Copy each member's weights when its validation MSE is the lowest so far."""
+        state = self.net.state_dict()
+        for member in range(len(self.member_val)):
+            mse = info.get(f"val_mse_{member}")
+            if mse is not None and (member not in best or mse < best[member][0]):
+                best[member] = (mse, {k: v[member].detach().clone() for k, v in state.items()})
+
+    @torch.no_grad()
+    def _restore_best(self, best: dict[int, tuple[float, dict[str, torch.Tensor]]]) -> None:
+        state = self.net.state_dict()
+        for member, (mse, weights) in best.items():
+            for name, tensor in weights.items():
+                state[name][member] = tensor
+            self.history[-1][f"best_val_mse_{member}"] = mse
+        self.net.load_state_dict(state)
 
     @torch.no_grad()
     def _clip_member_gradients(self, max_norm: float) -> None:
@@ -575,6 +599,8 @@ def _fit_stage(
             )
     torch.manual_seed(config.seed + (0 if stage == "cv" else 1))
     net = AffinityNet(config.net.model_copy(update={"n_members": n_members}))
+    if config.init_from:
+        warm_start(net, config.init_from)
     fitter = EnsembleFitter(
         net, features, targets, labels, member_train, member_val, config, out_dir / stage, pools
     )
@@ -589,6 +615,28 @@ def _fit_stage(
             "the collapsed weights"
         )
     return fitter
+
+
+def warm_start(net: AffinityNet, base: str) -> None:
+    """Start every member of ``net`` from a trained model's member (m mod M_base).
+
+    Raises:
+        InputError: the base's shapes differ (other featurizers or network width).
+    """
+    from biomedfm.affinity.io import load_model
+
+    source = load_model(base).net.state_dict()
+    target = net.state_dict()
+    for name, tensor in target.items():
+        if name not in source or source[name].shape[1:] != tensor.shape[1:]:
+            raise InputError(
+                f"cannot start from {base!r}: its layer {name} has shape "
+                f"{tuple(source[name].shape) if name in source else 'none'}, this network "
+                f"needs {tuple(tensor.shape)}; use the base's featurizers and net settings"
+            )
+        members = torch.arange(tensor.shape[0]) % source[name].shape[0]
+        target[name] = source[name][members].clone()
+    net.load_state_dict(target)
 
 
 def _model_config(

@@ -1,4 +1,4 @@
-"""``biomedfm affinity train|predict|evaluate|models|demo``: parse → call the library → print."""
+"""``biomedfm affinity train|finetune|predict|evaluate|models|demo``: parse, call, print."""
 
 from __future__ import annotations
 
@@ -132,6 +132,74 @@ def train(
 
 
 @app.command()
+def finetune(
+    input: Path = typer.Option(
+        ..., "--input", "-i", help="Assay CSV: SMILES and a measured value."
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="Run directory (resumed if present)."),
+    base: str = typer.Option(
+        "kiba",
+        "--from",
+        help="Pretrained start: a shipped model (kiba, davis, ...), a run directory, or "
+        "'scratch' (same network from random weights).",
+    ),
+    target_column: str = typer.Option(
+        "affinity", "--target-column", help="Column of measured values (pki, pic50, pkd, ...)."
+    ),
+    target_sequence: str | None = typer.Option(
+        None, "--target-sequence", help="The one target's protein sequence (single-target assay)."
+    ),
+    sequence_column: str | None = typer.Option(
+        None, "--sequence-column", help="Column of protein sequences (multi-target table)."
+    ),
+    smiles_column: str = SMILES_OPTION,
+    epochs: int | None = typer.Option(None, help="Epochs per member (early stopping picks)."),
+    seed: int = typer.Option(0, help="Random seed."),
+    device: str = typer.Option("cpu", help="cpu or cuda."),
+    override: bool = typer.Option(False, help="Start over instead of resuming."),
+) -> None:
+    """Re-specialise a pretrained model to a lab's own assay (5-member ensemble, early
+    stopping on held-out folds, conformal 90% intervals, applicability domain)."""
+    from biomedfm.affinity.finetune import FinetuneSettings, read_assay
+    from biomedfm.affinity.finetune import finetune as run_finetune
+
+    try:
+        assay = read_assay(
+            input,
+            target_column,
+            smiles_column=smiles_column,
+            sequence_column=sequence_column,
+            target_sequence=target_sequence,
+        )
+        for line, message in list(assay.skipped.items())[:10]:
+            err.print(f"[yellow]left out line {line}[/yellow]: {message}")
+        if assay.skipped:
+            err.print(f"{len(assay.skipped)} row(s) left out; {len(assay.frame)} used")
+        defaults = FinetuneSettings()
+        settings = FinetuneSettings(epochs=epochs or defaults.epochs, seed=seed)
+        started = time.perf_counter()
+        result = run_finetune(
+            assay.frame,
+            output,
+            base=base,
+            target=target_column,
+            target_sequence=assay.target_sequence,
+            settings=settings,
+            override=override,
+            device=device,
+        )
+    except (BiomedfmError, ValueError) as error:
+        raise _fail(error) from None
+    oof = result.cv_metrics["oof"]
+    err.print(
+        f"fine-tuned {base} on {len(assay.frame)} compounds: out-of-fold RMSE "
+        f"{oof['mse'] ** 0.5:.3f}, 90% coverage {result.cv_metrics['coverage90_mean']:.3f}; "
+        f"model in {result.model_dir} ({time.perf_counter() - started:.0f} s); predict with "
+        f"'biomedfm affinity predict --model {output}'"
+    )
+
+
+@app.command()
 def predict(
     input: Path = typer.Option(..., "--input", "-i", help="CSV with SMILES and sequence columns."),
     output: Path = typer.Option(..., "--output", "-o", help="Predictions CSV."),
@@ -142,15 +210,20 @@ def predict(
 ) -> None:
     """Predict affinity and uncertainty; bad rows get an 'error' column, the rest are scored."""
     from biomedfm.affinity.data import PairColumns, read_pairs
-    from biomedfm.affinity.io import load_model
+    from biomedfm.affinity.io import load_model, read_model_config
     from biomedfm.affinity.predict import predict_frame, with_predictions
 
     try:
-        frame = read_pairs(input, PairColumns(smiles_column, sequence_column))
+        single = read_model_config(model).target_sequence  # a fine-tuned single-target model
+        frame = read_pairs(
+            input, PairColumns(smiles_column, sequence_column), default_sequence=single
+        )
+        added = frame.attrs.get("sequence_added", False)
         input_columns = [
             c
             for c in frame.columns
-            if c not in ("smiles", "sequence") or c in (smiles_column, sequence_column)
+            if (c not in ("smiles", "sequence") or c in (smiles_column, sequence_column))
+            and not (added and c == "sequence")
         ]
         loaded = load_model(model, device=device)
         result = predict_frame(loaded, frame)
@@ -198,23 +271,36 @@ def evaluate(
 
 
 @app.command()
-def models() -> None:
-    """List the shipped models with their cross-validation numbers."""
+def models(
+    card: str | None = typer.Option(None, "--card", help="Print this model's whole card."),
+) -> None:
+    """List the shipped models (version, domain, cross-validation numbers), or one's card."""
     from biomedfm.affinity.io import list_shipped_models, load_model
+    from biomedfm.cli.output import print_model_cards
 
-    table = Table(title="shipped affinity models")
-    for column in ("name", "preset", "target", "members", "CV MSE", "CV CI"):
+    if card is not None:
+        try:
+            print_model_cards("affinity", card)
+        except ValueError as error:
+            raise _fail(error) from None
+        return
+    table = Table(title="shipped affinity models (--card NAME for training data, domain, licence)")
+    for column in ("name", "version", "preset", "target", "members", "CV MSE", "CV CI", "domain"):
         table.add_column(column)
     for name in list_shipped_models():
-        config = load_model(name).config
+        model = load_model(name)
+        config = model.config
         cv = config.training.get("cv_summary", {})
+        domain = "kinases" if model.domain is not None and model.domain.kinase_model else "assay"
         table.add_row(
             name,
+            config.version,
             config.preset,
             config.target,
             str(config.net.n_members),
             f"{cv.get('mse', {}).get('mean', float('nan')):.3f}",
             f"{cv.get('ci', {}).get('mean', float('nan')):.3f}",
+            domain if model.domain is not None else "not recorded",
         )
     Console().print(table)
 

@@ -173,3 +173,17 @@ def states(
             indent=2,
         )
     )
+
+
+@app.command("models")
+def models_command(
+    card: str | None = typer.Option(None, "--card", help="Print this model's whole card."),
+) -> None:
+    """List the shipped dynamics models with their versions and sizes, or one model's card."""
+    from biomedfm.cli.output import print_model_cards
+
+    try:
+        print_model_cards("dynamics", card)
+    except ValueError as error:
+        print_error(err, error)
+        raise typer.Exit(code=2) from None

@@ -474,3 +474,17 @@ def effect(
             )
             done += 1
     err.print(f"read {done} trial(s), {failed} bad line(s) → {output}")
+
+
+@app.command("models")
+def models_command(
+    card: str | None = typer.Option(None, "--card", help="Print this model's whole card."),
+) -> None:
+    """List the shipped evidence models with their versions and sizes, or one model's card."""
+    from biomedfm.cli.output import print_model_cards
+
+    try:
+        print_model_cards("evidence", card)
+    except ValueError as error:
+        print_error(err, error)
+        raise typer.Exit(code=2) from None

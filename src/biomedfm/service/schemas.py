@@ -187,10 +187,24 @@ class ModelInfo(BaseModel):
     target: str = Field(description="Predicted quantity (pkd, kiba_score).")
     members: int = Field(description="Ensemble members behind each prediction.")
     lite: bool = Field(description="Distilled fast model.")
+    version: str = Field(description="Release of the shipped model, e.g. 2026.11.")
+
+
+class ModelCard(BaseModel):
+    kind: Literal["affinity", "evidence", "dynamics"]
+    name: str
+    version: str = Field(description="Release, e.g. 2026.11.")
+    size_mb: float = Field(description="Files in its folder, MB.")
+    summary: str = Field(description="What it is, in one paragraph.")
+    card: str = Field(
+        description="The model card (Markdown): training data, intended use and domain, "
+        "validation numbers with their commands, licence."
+    )
 
 
 class ModelList(BaseModel):
-    models: list[ModelInfo]
+    models: list[ModelInfo] = Field(description="The affinity models (for --model / model).")
+    cards: list[ModelCard] = Field(description="Every shipped model: affinity, evidence, dynamics.")
 
 
 class Health(BaseModel):

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from biomedfm import __version__
 from biomedfm.affinity.io import list_shipped_models, read_model_config
 from biomedfm.service.deps import ServicesDep
-from biomedfm.service.schemas import Health, ModelInfo, ModelList
+from biomedfm.service.schemas import Health, ModelCard, ModelInfo, ModelList
 
 router = APIRouter(tags=["system"])
 
@@ -28,7 +28,9 @@ def health(services: ServicesDep) -> Health:
 
 @router.get("/models")
 def models() -> ModelList:
-    """The shipped affinity models."""
+    """The shipped affinity models, and the card of every shipped model."""
+    from biomedfm.model_cards import shipped_models
+
     infos = []
     for name in list_shipped_models():
         config = read_model_config(name)
@@ -38,6 +40,18 @@ def models() -> ModelList:
                 target=config.target,
                 members=config.net.n_members,
                 lite=name.endswith("-lite"),
+                version=config.version,
             )
         )
-    return ModelList(models=infos)
+    cards = [
+        ModelCard(
+            kind=m.kind,
+            name=m.name,
+            version=m.version,
+            size_mb=m.size_mb,
+            summary=m.summary,
+            card=m.card,
+        )
+        for m in shipped_models()
+    ]
+    return ModelList(models=infos, cards=cards)

@@ -304,9 +304,10 @@ document.querySelectorAll(".tab").forEach((tab) => tab.addEventListener("click",
   try {
     const health = await api("GET", "/health");
     $("health").textContent = `service ${health.version} · queue ${health.queue} · ${health.evidence_documents} evidence documents`;
-    const {models} = await api("GET", "/models");
+    const {models, cards} = await api("GET", "/models");
     document.querySelectorAll(".model-select").forEach((select) => {
-      select.innerHTML = models.map((m) => `<option value="${esc(m.name)}"${m.name === "davis-lite" ? " selected" : ""}>${esc(m.name)} (${esc(m.target)})</option>`).join("");
+      select.innerHTML = models.map((m) => `<option value="${esc(m.name)}"${m.name === "davis-lite" ? " selected" : ""}>${esc(m.name)} ${esc(m.version)} (${esc(m.target)})</option>`).join("");
     });
+    $("models-cards").innerHTML = cards.map((c) => `<details class="card" data-testid="model-card"><summary><b>${esc(c.kind)} · ${esc(c.name)}</b> ${esc(c.version)} · ${c.size_mb} MB — ${esc(c.summary)}</summary><pre class="card-text">${esc(c.card)}</pre></details>`).join("");
   } catch (error) { $("health").textContent = `service unreachable: ${error.message}`; }
 })();

@@ -1,0 +1,105 @@
+"""`biomedfm affinity finetune` on a tiny assay made here, then `affinity predict` on its run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from biomedfm.affinity.demo import demo_pairs
+from biomedfm.cli.main import app
+
+runner = CliRunner()
+SEQUENCE = demo_pairs()["sequence"][0]
+
+
+def _assay(path: Path, n: int = 30, bad: bool = False) -> Path:
+    smiles = ["C" * k + "O" for k in range(1, n + 1)]
+    values = [5.0 + 0.1 * k for k in range(1, n + 1)]
+    if bad:
+        smiles[3] = "C1CC("
+    pd.DataFrame({"smiles": smiles, "pki": values}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.slow
+def test_single_target_finetune_then_predict_without_a_sequence_column(tmp_path: Path) -> None:
+    assay = _assay(tmp_path / "assay.csv", bad=True)
+    run = tmp_path / "runs" / "lab"
+    result = runner.invoke(
+        app,
+        [
+            *("affinity", "finetune", "-i", str(assay), "-o", str(run), "--from", "davis-lite"),
+            *("--target-column", "pki", "--target-sequence", SEQUENCE, "--epochs", "3"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "left out line 5" in result.output  # the bad SMILES, named; the rest used
+    config = json.loads((run / "model" / "config.json").read_text())
+    assert config["target"] == "pki"
+    assert config["target_sequence"] == SEQUENCE
+    assert config["net"]["n_members"] == 5
+    assert config["training"]["finetuned_from"] == "davis-lite"
+    assert (run / "model" / "domain.npz").is_file()
+    queries = tmp_path / "queries.csv"
+    pd.DataFrame({"smiles": ["CCCCO", "c1ccc2ccccc2c1"]}).to_csv(queries, index=False)
+    out = tmp_path / "pred.csv"
+    predicted = runner.invoke(
+        app, ["affinity", "predict", "-i", str(queries), "-o", str(out), "--model", str(run)]
+    )
+    assert predicted.exit_code == 0, predicted.output
+    frame = pd.read_csv(out)
+    assert list(frame.columns[:3]) == ["smiles", "pred_pki", "unc_pki"]
+    assert frame["in_domain"].tolist() == [True, False]  # naphthalene is no alcohol
+    assert frame["unc_pki"][1] >= frame["unc_pki"][0]
+
+
+@pytest.mark.slow
+def test_scratch_and_a_multi_target_table(tmp_path: Path) -> None:
+    assay = _assay(tmp_path / "assay.csv")
+    frame = pd.read_csv(assay)
+    frame["protein"] = [SEQUENCE, demo_pairs()["sequence"].iloc[-1]] * (len(frame) // 2)
+    frame.to_csv(assay, index=False)
+    result = runner.invoke(
+        app,
+        [
+            *("affinity", "finetune", "-i", str(assay), "-o", str(tmp_path / "run")),
+            *("--from", "scratch", "--target-column", "pki", "--sequence-column", "protein"),
+            *("--epochs", "2"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    config = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
+    assert config["target_sequence"] is None
+    assert config["training"]["finetuned_from"] == "scratch"
+
+
+def test_bad_options_are_named(tmp_path: Path) -> None:
+    assay = _assay(tmp_path / "assay.csv")
+    both = runner.invoke(
+        app,
+        [
+            *("affinity", "finetune", "-i", str(assay), "-o", str(tmp_path / "r")),
+            *("--target-column", "pki", "--target-sequence", SEQUENCE),
+            *("--sequence-column", "protein"),
+        ],
+    )
+    assert both.exit_code == 2
+    assert "not both" in both.output
+    small = runner.invoke(
+        app,
+        [
+            *("affinity", "finetune", "-i", str(_assay(tmp_path / "s.csv", n=10))),
+            *("-o", str(tmp_path / "r"), "--target-column", "pki"),
+        ],
+    )
+    assert small.exit_code == 2
+    assert "at least 20" in small.output
+    column = runner.invoke(
+        app, ["affinity", "finetune", "-i", str(assay), "-o", str(tmp_path / "r")]
+    )
+    assert column.exit_code == 2
+    assert "'affinity'" in column.output
