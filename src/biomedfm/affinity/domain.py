@@ -109,7 +109,7 @@ class ApplicabilityDomain:
     out_of_domain_sigma: float = 0.0  # 0: not calibrated (σ is then left as the ensemble's)
     calibration: dict[str, Any] = field(default_factory=dict)
     _profiles: np.ndarray | None = field(default=None, repr=False)
-    _known: dict[str, float] = field(default_factory=dict, repr=False)
+    _known: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_training(
@@ -133,16 +133,23 @@ class ApplicabilityDomain:
     def _target_evidence(self, sequence: str) -> tuple[float, float]:
         """(identity to the nearest training target, kinase-domain score), memoised."""
         if self._profiles is None:
-            self._profiles = np.stack([_kmer_profile(s) for s in self.sequences])
-            self._known.update(dict.fromkeys(self.sequences, 1.0))
+            self._profiles = (
+                np.stack([_kmer_profile(s) for s in self.sequences])
+                if self.sequences
+                else np.zeros((0, 8000), dtype=np.float32)
+            )
         cleaned = _clean(sequence)
         if cleaned not in self._known:
-            cosine = self._profiles @ _kmer_profile(cleaned)
-            nearest = np.argsort(-cosine)[:ALIGNED_CANDIDATES]
-            self._known[cleaned] = max(
-                (sequence_identity(cleaned, self.sequences[i]) for i in nearest), default=0.0
-            )
-        return self._known[cleaned], pocket_residues(cleaned)[1]
+            if cleaned in self.sequences:
+                identity = 1.0
+            else:
+                cosine = self._profiles @ _kmer_profile(cleaned)
+                nearest = np.argsort(-cosine)[:ALIGNED_CANDIDATES]
+                identity = max(
+                    (sequence_identity(cleaned, self.sequences[i]) for i in nearest), default=0.0
+                )
+            self._known[cleaned] = (identity, pocket_residues(cleaned)[1])
+        return self._known[cleaned]
 
     def assess(self, mols: Sequence[Any], sequences: Sequence[str]) -> DomainEvidence:
         """Evidence for every (molecule, sequence) pair; each distinct entity is compared once."""

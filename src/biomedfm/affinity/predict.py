@@ -16,6 +16,7 @@ from biomedfm.affinity.data import check_pairs
 from biomedfm.affinity.domain import DomainEvidence
 from biomedfm.affinity.metrics import interval_coverage, regression_report
 from biomedfm.affinity.model import AffinityModel
+from biomedfm.chem.molecules import to_mol
 from biomedfm.errors import InputError
 
 
@@ -52,8 +53,9 @@ def predict_frame(model: AffinityModel, frame: pd.DataFrame) -> PredictionResult
         mean[valid] = prediction.mean
         sigma[valid] = prediction.sigma
         if model.domain is not None:
+            # molecules the model had cached were not parsed while checking
             evidence = model.domain.assess(
-                [check.mols[s.strip()] for s in rows["smiles"]],
+                [check.mols.get(s.strip()) or to_mol(s) for s in rows["smiles"]],
                 ["".join(s.split()).upper() for s in rows["sequence"]],
             )
             sigma[valid] = model.domain.widen(prediction.sigma, evidence)

@@ -286,7 +286,7 @@ def models(
         return
     table = Table(title="shipped affinity models (--card NAME for training data, domain, licence)")
     for column in ("name", "version", "preset", "target", "members", "CV MSE", "CV CI", "domain"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("name", "target"))
     for name in list_shipped_models():
         model = load_model(name)
         config = model.config
