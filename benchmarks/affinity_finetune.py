@@ -7,7 +7,7 @@ that 20%). In the same run, on the same compounds:
 
 - ``svm``: support-vector regression on ECFP4 (2048 bits) with a Tanimoto kernel, C chosen by
   5-fold CV on the 80% from {1, 5, 10} (the MoleculeACE paper's best method);
-- ``rf``: random forest on the same bits (500 trees);
+- ``rf``: random forest on the same bits (200 trees);
 - ``finetune:<base>``: ``affinity finetune --from <base>`` (kiba, davis; a 5-member ensemble
   with early stopping and conformal σ), and ``scratch``, the same network and recipe from
   random weights: the gain of pretraining is the difference from ``scratch``.
@@ -77,7 +77,7 @@ def rf_predict(train_fp: list[Any], y: np.ndarray, test_fp: list[Any]) -> np.nda
             DataStructs.ConvertToNumpyArray(fp, out[i])
         return out
 
-    model = RandomForestRegressor(500, n_jobs=-1, random_state=0).fit(bits(train_fp), y)
+    model = RandomForestRegressor(200, n_jobs=-1, random_state=0).fit(bits(train_fp), y)
     return np.asarray(model.predict(bits(test_fp)))
 
 

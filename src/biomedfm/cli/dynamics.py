@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from biomedfm.cli.output import print_error
+from biomedfm.cli.output import print_error, register_models_command
 from biomedfm.errors import BiomedfmError
 
 app = typer.Typer(
@@ -175,15 +175,4 @@ def states(
     )
 
 
-@app.command("models")
-def models_command(
-    card: str | None = typer.Option(None, "--card", help="Print this model's whole card."),
-) -> None:
-    """List the shipped dynamics models with their versions and sizes, or one model's card."""
-    from biomedfm.cli.output import print_model_cards
-
-    try:
-        print_model_cards("dynamics", card)
-    except ValueError as error:
-        print_error(err, error)
-        raise typer.Exit(code=2) from None
+register_models_command(app, "dynamics", err)

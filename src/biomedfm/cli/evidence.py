@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from biomedfm.cli.output import print_error
+from biomedfm.cli.output import print_error, register_models_command
 from biomedfm.errors import BiomedfmError
 from biomedfm.evidence.llm.base import LLM
 
@@ -241,6 +241,19 @@ def train_decision(
     typer.echo(json.dumps(report, indent=2))
 
 
+def _training_data_dir(data_dir: Path | None) -> Path:
+    """The data folder holding ``evidence/evidence_inference`` (logging on for the run)."""
+    import logging
+
+    from biomedfm.config import resolve_data_dir
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    directory = resolve_data_dir(data_dir) / "evidence"
+    if not (directory / "evidence_inference" / "prompts.csv").is_file():
+        raise BiomedfmError(f"{directory}: no evidence_inference/prompts.csv; give --data-dir")
+    return directory.parent
+
+
 @app.command("train-reader")
 def train_reader_command(
     output: Path = typer.Option(..., "--output", "-o", help="Reader directory to write."),
@@ -261,18 +274,11 @@ def train_reader_command(
     version: str = typer.Option("", help="Version recorded in the reader's config."),
 ) -> None:
     """Fine-tune the evidence reader (stance + trial-effect heads) on the evidence/ sets."""
-    import logging
-
-    from biomedfm.config import resolve_data_dir
     from biomedfm.evidence.reader.train import train_reader
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     try:
-        directory = resolve_data_dir(data_dir) / "evidence"
-        if not (directory / "evidence_inference" / "prompts.csv").is_file():
-            raise BiomedfmError(f"{directory}: no evidence_inference/prompts.csv; give --data-dir")
         report = train_reader(
-            directory.parent,
+            _training_data_dir(data_dir),
             output,
             epochs=epochs,
             batch_size=batch_size,
@@ -304,19 +310,12 @@ def train_direction_command(
     version: str = typer.Option("", help="Version recorded in the reader's config."),
 ) -> None:
     """Fine-tune the direction reader (which way a trial's finding sentence points)."""
-    import logging
-
-    from biomedfm.config import resolve_data_dir
     from biomedfm.evidence.reader import SHIPPED_DIR
     from biomedfm.evidence.reader.direction import train_direction
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     try:
-        directory = resolve_data_dir(data_dir) / "evidence"
-        if not (directory / "evidence_inference" / "prompts.csv").is_file():
-            raise BiomedfmError(f"{directory}: no evidence_inference/prompts.csv; give --data-dir")
         report = train_direction(
-            directory.parent,
+            _training_data_dir(data_dir),
             start or SHIPPED_DIR,
             output,
             epochs=epochs,
@@ -476,15 +475,4 @@ def effect(
     err.print(f"read {done} trial(s), {failed} bad line(s) → {output}")
 
 
-@app.command("models")
-def models_command(
-    card: str | None = typer.Option(None, "--card", help="Print this model's whole card."),
-) -> None:
-    """List the shipped evidence models with their versions and sizes, or one model's card."""
-    from biomedfm.cli.output import print_model_cards
-
-    try:
-        print_model_cards("evidence", card)
-    except ValueError as error:
-        print_error(err, error)
-        raise typer.Exit(code=2) from None
+register_models_command(app, "evidence", err)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 
@@ -35,3 +36,19 @@ def print_model_cards(kind: str, card: str | None) -> None:
     for model in found:
         table.add_row(model.name, model.version, f"{model.size_mb:.1f}", model.summary)
     console.print(table)
+
+
+def register_models_command(app: typer.Typer, kind: str, err: Console) -> None:
+    """Add ``<kind> models [--card NAME]`` to a command group."""
+
+    @app.command("models")
+    def models_command(
+        card: str | None = typer.Option(None, "--card", help="Print this model's whole card."),
+    ) -> None:
+        try:
+            print_model_cards(kind, card)
+        except ValueError as error:
+            print_error(err, error)
+            raise typer.Exit(code=2) from None
+
+    models_command.__doc__ = f"List the shipped {kind} models (version, size), or one's card."

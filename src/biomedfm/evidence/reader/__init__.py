@@ -47,23 +47,22 @@ __all__ = [
 @lru_cache(maxsize=1)
 def shipped_reader() -> EvidenceReaderModel:
     """The reader that ships with the package (loaded once per process)."""
-    if not (SHIPPED_DIR / "model.safetensors").is_file():
-        raise InputError(
-            f"the package has no evidence reader at {SHIPPED_DIR}; train one with "
-            "'biomedfm evidence train-reader' and pass its directory"
-        )
-    return EvidenceReaderModel.load(SHIPPED_DIR)
+    return _shipped(SHIPPED_DIR, "an evidence reader", "'biomedfm evidence train-reader'")
 
 
 @lru_cache(maxsize=1)
 def shipped_direction_reader() -> EvidenceReaderModel:
     """The direction reader that ships with the package (see ``reader/direction.py``)."""
-    if not (DIRECTION_DIR / "model.safetensors").is_file():
+    return _shipped(DIRECTION_DIR, "a direction reader", "'biomedfm evidence train-direction'")
+
+
+def _shipped(directory: Path, what: str, command: str) -> EvidenceReaderModel:
+    if not (directory / "model.safetensors").is_file():
         raise InputError(
-            f"the package has no direction reader at {DIRECTION_DIR}; train one with "
-            "biomedfm.evidence.reader.direction.train_direction and pass its directory"
+            f"the package has no {what} at {directory}; train one with {command} and pass "
+            "its directory"
         )
-    return EvidenceReaderModel.load(DIRECTION_DIR)
+    return EvidenceReaderModel.load(directory)
 
 
 def load_reader(
