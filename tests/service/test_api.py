@@ -48,6 +48,11 @@ def test_health_models_and_openapi_need_no_key(api: TestClient) -> None:
     assert "Kinases only" in cards[("affinity", "davis")]["card"]
     spec = api.get("/api/v1/openapi.json").json()
     assert "/api/v1/affinity/predict" in spec["paths"]
+    # the codes the server can answer are in the spec, so generated clients know them
+    predict = spec["paths"]["/api/v1/affinity/predict"]["post"]["responses"]
+    assert {"200", "400", "401", "422", "429", "500"} <= set(predict)
+    assert "404" in spec["paths"]["/api/v1/jobs/{job_id}"]["get"]["responses"]
+    assert "413" in spec["paths"]["/api/v1/affinity/upload"]["post"]["responses"]
     assert "/api/v1/evidence/ask" in spec["paths"]
 
 

@@ -23,6 +23,7 @@ from biomedfm.service.jobs.queue import JobQueue, open_queue
 from biomedfm.service.keys import KeyStore
 from biomedfm.service.observability import Metrics, ObserveMiddleware
 from biomedfm.service.routes import affinity, dynamics, evidence, jobs, system
+from biomedfm.service.schemas import Problem
 
 WEB_DIR = Path(__file__).parent / "web"
 log = logging.getLogger(__name__)
@@ -71,6 +72,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/v1/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # every operation can meet these two; the others are listed per operation
+        responses={
+            400: {"model": Problem, "description": "Malformed body: not parseable JSON or form."},
+            500: {"model": Problem, "description": "Internal error (see the server log)."},
+        },
     )
     api = APIRouter(prefix="/api/v1")
     for module in (system, affinity, dynamics, evidence, jobs):

@@ -217,3 +217,10 @@ class Health(BaseModel):
 
 class Problem(BaseModel):
     detail: str | list[dict[str, Any]]
+
+
+KEYED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "Missing, invalid or revoked X-API-Key."},
+    429: {"model": Problem, "description": "Over the key's per-minute rate or daily quota."},
+}
+"""What every operation behind an API key can answer besides its own codes."""

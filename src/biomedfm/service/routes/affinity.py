@@ -19,14 +19,16 @@ from biomedfm.service.deps import KeyDep, ServicesDep, spend_quota
 from biomedfm.service.limits import LimitChecker, check_molecules
 from biomedfm.service.routes.submit import submit_job
 from biomedfm.service.schemas import (
+    KEYED_RESPONSES,
     JobOut,
     Pair,
     PredictRequest,
     PredictResponse,
+    Problem,
     ScreenRequest,
 )
 
-router = APIRouter(prefix="/affinity", tags=["affinity"])
+router = APIRouter(prefix="/affinity", tags=["affinity"], responses=KEYED_RESPONSES)
 
 IdempotencyKey = Annotated[
     str | None,
@@ -95,7 +97,11 @@ def predict_job(
     return submit_job(services, key, "affinity-predict", params, idempotency_key, response)
 
 
-@router.post("/upload", status_code=202)
+@router.post(
+    "/upload",
+    status_code=202,
+    responses={413: {"model": Problem, "description": "Upload over the size limit."}},
+)
 async def upload(
     services: ServicesDep,
     key: KeyDep,

@@ -8,9 +8,9 @@ from biomedfm.service.deps import KeyDep, ServicesDep
 from biomedfm.service.limits import LimitChecker
 from biomedfm.service.routes.affinity import IdempotencyKey
 from biomedfm.service.routes.submit import submit_job
-from biomedfm.service.schemas import DynamicsRequest, JobOut
+from biomedfm.service.schemas import KEYED_RESPONSES, DynamicsRequest, JobOut
 
-router = APIRouter(prefix="/dynamics", tags=["dynamics"])
+router = APIRouter(prefix="/dynamics", tags=["dynamics"], responses=KEYED_RESPONSES)
 
 
 @router.post("", status_code=202)

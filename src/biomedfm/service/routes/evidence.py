@@ -10,6 +10,7 @@ from biomedfm.service.limits import LimitChecker
 from biomedfm.service.routes.affinity import IdempotencyKey, _check_model
 from biomedfm.service.routes.submit import submit_job
 from biomedfm.service.schemas import (
+    KEYED_RESPONSES,
     AskRequest,
     EffectRequest,
     EffectResponse,
@@ -20,7 +21,7 @@ from biomedfm.service.schemas import (
     StanceRow,
 )
 
-router = APIRouter(prefix="/evidence", tags=["evidence"])
+router = APIRouter(prefix="/evidence", tags=["evidence"], responses=KEYED_RESPONSES)
 
 
 @router.post("/ask", status_code=202)

@@ -15,9 +15,9 @@ from fastapi.responses import StreamingResponse
 from biomedfm.service.deps import KeyDep, ServicesDep, visible_job
 from biomedfm.service.jobs.store import JobStatus
 from biomedfm.service.routes.submit import job_out
-from biomedfm.service.schemas import JobList, JobOut
+from biomedfm.service.schemas import KEYED_RESPONSES, JobList, JobOut, Problem
 
-router = APIRouter(prefix="/jobs", tags=["jobs"])
+router = APIRouter(prefix="/jobs", tags=["jobs"], responses=KEYED_RESPONSES)
 
 
 @router.get("")
@@ -32,12 +32,17 @@ def list_jobs(
     return JobList(jobs=[job_out(job) for job in jobs])
 
 
-@router.get("/{job_id}")
+@router.get(
+    "/{job_id}", responses={404: {"model": Problem, "description": "No such job for this key."}}
+)
 def get_job(job_id: str, services: ServicesDep, key: KeyDep) -> JobOut:
     return job_out(visible_job(services, key, job_id))
 
 
-@router.post("/{job_id}/cancel")
+@router.post(
+    "/{job_id}/cancel",
+    responses={404: {"model": Problem, "description": "No such job for this key."}},
+)
 def cancel_job(job_id: str, services: ServicesDep, key: KeyDep) -> JobOut:
     """Cancel a queued or running job; a finished job is returned unchanged."""
     visible_job(services, key, job_id)
@@ -48,7 +53,10 @@ def cancel_job(job_id: str, services: ServicesDep, key: KeyDep) -> JobOut:
 
 @router.get(
     "/{job_id}/result",
-    responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
+    responses={
+        200: {"content": {"text/csv": {}, "application/json": {}}},
+        404: {"model": Problem, "description": "No such job for this key."},
+    },
 )
 def job_result(
     job_id: str,
@@ -76,7 +84,11 @@ def job_result(
     )
 
 
-@router.get("/{job_id}/events", response_class=StreamingResponse)
+@router.get(
+    "/{job_id}/events",
+    response_class=StreamingResponse,
+    responses={404: {"model": Problem, "description": "No such job for this key."}},
+)
 async def job_events(job_id: str, services: ServicesDep, key: KeyDep) -> StreamingResponse:
     """Server-sent events: the job's state whenever it changes, until it finishes."""
     visible_job(services, key, job_id)
