@@ -144,6 +144,40 @@ def test_predict_sort_ask_and_jobs_in_the_browser(
     page.screenshot(path=str(ARTIFACTS / "models.png"), full_page=True)
 
 
+def test_a_newcomer_runs_the_examples_and_tells_rows_apart(
+    page: Any,
+    user_key: str,  # noqa: F811
+    worker: Callable[[], object],  # noqa: F811
+) -> None:
+    worker()
+    page.get_by_test_id("api-key").fill(user_key)
+    page.get_by_test_id("api-key").dispatch_event("change")
+    page.get_by_test_id("predict-example").click()
+    page.wait_for_function("document.querySelector('#predict-pairs').value.length > 0")
+    page.get_by_test_id("predict-run").click()
+    page.get_by_test_id("predict-status").filter(has_text="9 pair(s) scored").wait_for()
+    table = page.get_by_test_id("predict-table")
+    headers = [h.split(" ")[0] for h in table.locator("th").all_inner_texts()]
+    assert headers[:2] == ["id", "target"]  # the target named in every row
+    targets = table.locator("tbody tr td:nth-child(2)").all_inner_texts()
+    assert set(targets) == {"ABL1", "EGFR", "SRC"}
+    page.screenshot(path=str(ARTIFACTS / "predict-example.png"), full_page=True)
+
+    page.locator("nav .tab", has_text="Screen").click()
+    page.get_by_test_id("screen-example").click()
+    page.wait_for_function("document.querySelector('#screen-compounds').value.length > 0")
+    page.get_by_test_id("screen-run").click()
+    hits = page.get_by_test_id("screen-table")
+    hits.locator("tbody tr").first.wait_for(timeout=90_000)
+    assert set(hits.locator("tbody tr td:nth-child(2)").all_inner_texts()) == {"ABL1", "EGFR"}
+    assert "imatinib" in hits.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "screen-example.png"), full_page=True)
+
+    page.locator("nav .tab", has_text="Evidence").click()
+    page.get_by_test_id("ask-example").click()
+    page.wait_for_function("document.querySelector('#ask-question').value.includes('statins')")
+
+
 def test_bad_key_shows_a_clear_error(page: Any) -> None:
     page.get_by_test_id("api-key").fill("bmf_wrong_key")
     page.get_by_test_id("api-key").dispatch_event("change")

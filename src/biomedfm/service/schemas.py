@@ -28,6 +28,9 @@ class Pair(_Body):
         min_length=1, max_length=100_000, description="Target protein sequence (one letter)."
     )
     id: str | None = Field(default=None, max_length=200, description="Your id for the pair.")
+    target: str | None = Field(
+        default=None, max_length=200, description="The target's name, echoed in the results."
+    )
 
 
 class PredictRequest(_Body):
@@ -205,6 +208,13 @@ class ModelCard(BaseModel):
 class ModelList(BaseModel):
     models: list[ModelInfo] = Field(description="The affinity models (for --model / model).")
     cards: list[ModelCard] = Field(description="Every shipped model: affinity, evidence, dynamics.")
+
+
+class Examples(BaseModel):
+    pairs_csv: str = Field(description="Pairs to paste into Predict: id,target,smiles,sequence.")
+    screen_fasta: str = Field(description="Targets to screen against, FASTA.")
+    screen_compounds: str = Field(description="A small library: one 'SMILES id' per line.")
+    question: str = Field(description="A question for the evidence agents.")
 
 
 class Health(BaseModel):

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from biomedfm import __version__
 from biomedfm.affinity.io import list_shipped_models, read_model_config
 from biomedfm.service.deps import ServicesDep
-from biomedfm.service.schemas import Health, ModelCard, ModelInfo, ModelList
+from biomedfm.service.schemas import Examples, Health, ModelCard, ModelInfo, ModelList
 
 router = APIRouter(tags=["system"])
 
@@ -55,3 +55,33 @@ def models() -> ModelList:
         for m in shipped_models()
     ]
     return ModelList(models=infos, cards=cards)
+
+
+@router.get("/examples")
+def examples() -> Examples:
+    """Inputs a newcomer can load with one click: shipped kinase-inhibitor pairs, a library
+    of their compounds and a few decoys against two kinases, and a question."""
+    from biomedfm.affinity.demo import demo_pairs
+
+    pairs = demo_pairs()
+    rows = ["id,target,smiles,sequence"] + [
+        f"{d},{t},{s},{q}"
+        for d, t, s, q in zip(
+            pairs["drug"], pairs["protein"], pairs["smiles"], pairs["sequence"], strict=True
+        )
+    ]
+    targets = pairs.drop_duplicates("protein").head(2)
+    drugs = pairs.drop_duplicates("drug")
+    library = [f"{s} {d}" for s, d in zip(drugs["smiles"], drugs["drug"], strict=True)] + [
+        "CC(=O)Oc1ccccc1C(=O)O aspirin",
+        "CN1C=NC2=C1C(=O)N(C(=O)N2C)C caffeine",
+        "CC(C)Cc1ccc(cc1)C(C)C(=O)O ibuprofen",
+    ]
+    return Examples(
+        pairs_csv="\n".join(rows),
+        screen_fasta="\n".join(
+            f">{t}\n{q}" for t, q in zip(targets["protein"], targets["sequence"], strict=True)
+        ),
+        screen_compounds="\n".join(library),
+        question="Do statins reduce the risk of stroke in elderly patients?",
+    )

@@ -61,7 +61,9 @@ async function followJob(jobId, statusId) {
 function renderTable(containerId, rows) {
   const container = $(containerId);
   if (!rows.length) { container.innerHTML = "<p>No rows.</p>"; return; }
-  const columns = Object.keys(rows[0]);
+  // what tells rows apart comes first: rank, then the row's id and its target
+  const leading = ["rank", "id", "target"].filter((c) => c in rows[0]);
+  const columns = leading.concat(Object.keys(rows[0]).filter((c) => !leading.includes(c)));
   let sortKey = null, ascending = true;
   const draw = () => {
     const sorted = sortKey === null ? rows : [...rows].sort((a, b) => {
@@ -120,7 +122,10 @@ function parsePairs(text) {
   return (hasHeader ? lines.slice(1) : lines).map((line, i) => {
     const parts = line.split(",").map((p) => p.trim());
     const pair = {};
-    cols.forEach((c, j) => { if (["smiles", "sequence", "id"].includes(c) && parts[j] !== undefined) pair[c] = parts[j]; });
+    cols.forEach((c, j) => {
+      const key = c === "protein" ? "target" : c;  // a "protein" column names the target too
+      if (["smiles", "sequence", "id", "target"].includes(key) && parts[j] !== undefined) pair[key] = parts[j];
+    });
     if (!pair.smiles || !pair.sequence) throw new Error(`line ${i + (hasHeader ? 2 : 1)}: needs smiles,sequence`);
     return pair;
   });
@@ -139,6 +144,20 @@ function showPredictions(result) {
   $("predict-status").insertAdjacentHTML("beforeend", domainNote(result.rows));
   renderTable("predict-table", result.rows);
 }
+
+// One click gives a newcomer something to run: the service's shipped examples.
+let examples = null;
+async function loadExample(fill) {
+  examples = examples || await api("GET", "/examples");
+  fill(examples);
+}
+$("predict-example").addEventListener("click", () => loadExample((e) => { $("predict-pairs").value = e.pairs_csv; }));
+$("screen-example").addEventListener("click", () => loadExample((e) => {
+  $("screen-targets").value = e.screen_fasta;
+  $("screen-compounds").value = e.screen_compounds;
+  $("screen-top").value = 5;
+}));
+$("ask-example").addEventListener("click", () => loadExample((e) => { $("ask-question").value = e.question; }));
 
 $("predict-run").addEventListener("click", async () => {
   try {
