@@ -53,6 +53,13 @@ def test_health_models_and_openapi_need_no_key(api: TestClient) -> None:
     assert {"200", "400", "401", "422", "429", "500"} <= set(predict)
     assert "404" in spec["paths"]["/api/v1/jobs/{job_id}"]["get"]["responses"]
     assert "413" in spec["paths"]["/api/v1/affinity/upload"]["post"]["responses"]
+    # and the limits it enforces (the service settings' defaults here)
+    schemas = spec["components"]["schemas"]
+    assert schemas["PredictRequest"]["properties"]["pairs"]["maxItems"] == 1000
+    assert schemas["PredictJobRequest"]["properties"]["pairs"]["maxItems"] == 100_000
+    assert schemas["ScreenRequest"]["properties"]["targets"]["maxItems"] == 20
+    smiles = schemas["AskRequest"]["properties"]["smiles"]["anyOf"][0]
+    assert smiles["maxLength"] == 1000
     assert "/api/v1/evidence/ask" in spec["paths"]
 
 

@@ -8,6 +8,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import torch
 from fastapi import APIRouter, FastAPI, Request
@@ -22,6 +23,7 @@ from biomedfm.service.deps import Services
 from biomedfm.service.jobs.queue import JobQueue, open_queue
 from biomedfm.service.keys import KeyStore
 from biomedfm.service.observability import Metrics, ObserveMiddleware
+from biomedfm.service.openapi import state_limits
 from biomedfm.service.routes import affinity, dynamics, evidence, jobs, system
 from biomedfm.service.schemas import Problem
 
@@ -82,6 +84,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (system, affinity, dynamics, evidence, jobs):
         api.include_router(module.router)
     app.include_router(api)
+    build_openapi = app.openapi
+
+    def openapi_with_limits() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = state_limits(build_openapi(), settings.service)
+        return app.openapi_schema
+
+    app.openapi = openapi_with_limits  # type: ignore[method-assign]
     app.add_middleware(
         ObserveMiddleware, metrics=metrics, max_body_bytes=settings.service.max_upload_bytes
     )

@@ -38,6 +38,10 @@ class PredictRequest(_Body):
     pairs: list[Pair] = Field(min_length=1, max_length=1_000_000, description="Pairs to score.")
 
 
+class PredictJobRequest(PredictRequest):
+    """The same body as /predict; a job takes more pairs (``max_job_pairs``)."""
+
+
 class PredictResponse(BaseModel):
     model: str = Field(description="Model that made the predictions.")
     target: str = Field(description="Predicted quantity: rows hold pred_<target>, unc_<target>.")

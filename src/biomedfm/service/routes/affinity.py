@@ -22,6 +22,7 @@ from biomedfm.service.schemas import (
     KEYED_RESPONSES,
     JobOut,
     Pair,
+    PredictJobRequest,
     PredictRequest,
     PredictResponse,
     Problem,
@@ -84,7 +85,7 @@ async def predict(
 
 @router.post("/jobs", status_code=202)
 def predict_job(
-    body: PredictRequest,
+    body: PredictJobRequest,
     services: ServicesDep,
     key: KeyDep,
     response: Response,

@@ -1,0 +1,44 @@
+"""The OpenAPI document states the limits this server enforces, so generated clients know them.
+
+The request models carry fixed ceilings; the limits in force are settings
+(``BIOMEDFM_SERVICE__MAX_PAIRS`` and the rest) checked per request. The document is written
+once per app from its settings: each checked limit becomes the ``maxLength`` or ``maxItems``
+of the field it applies to, so a request the schema allows is one the server takes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from biomedfm.config import ServiceSettings
+
+# (schema, property, JSON-schema keyword, setting)
+STATED_LIMITS = (
+    ("PredictRequest", "pairs", "maxItems", "max_pairs"),
+    ("PredictJobRequest", "pairs", "maxItems", "max_job_pairs"),
+    ("ScreenRequest", "compounds", "maxItems", "max_library"),
+    ("ScreenRequest", "targets", "maxItems", "max_targets"),
+    ("AskRequest", "question", "maxLength", "max_question_chars"),
+    ("AskRequest", "smiles", "maxLength", "max_smiles_chars"),
+    ("AskRequest", "sequence", "maxLength", "max_sequence_chars"),
+)
+
+
+def _string_or_array(node: dict[str, Any]) -> dict[str, Any]:
+    """The non-null branch of an optional property (``anyOf: [X, null]``), else the node."""
+    for branch in node.get("anyOf", []):
+        if branch.get("type") != "null":
+            return branch  # type: ignore[no-any-return]
+    return node
+
+
+def state_limits(document: dict[str, Any], limits: ServiceSettings) -> dict[str, Any]:
+    """``document`` with every limit of :data:`STATED_LIMITS` written into its schema."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for schema, prop, keyword, setting in STATED_LIMITS:
+        node = schemas.get(schema, {}).get("properties", {}).get(prop)
+        if node is None:
+            continue
+        target = _string_or_array(node)
+        target[keyword] = min(int(getattr(limits, setting)), int(target.get(keyword, 1 << 62)))
+    return document
