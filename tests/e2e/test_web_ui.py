@@ -158,9 +158,12 @@ def test_a_newcomer_runs_the_examples_and_tells_rows_apart(
     page.get_by_test_id("predict-status").filter(has_text="9 pair(s) scored").wait_for()
     table = page.get_by_test_id("predict-table")
     headers = [h.split(" ")[0] for h in table.locator("th").all_inner_texts()]
-    assert headers[:2] == ["id", "target"]  # the target named in every row
-    targets = table.locator("tbody tr td:nth-child(2)").all_inner_texts()
+    assert headers[:3] == ["structure", "id", "target"]  # the target named in every row
+    targets = table.locator("tbody tr td:nth-child(3)").all_inner_texts()
     assert set(targets) == {"ABL1", "EGFR", "SRC"}
+    picture = table.locator("tbody tr td.mol img").first
+    picture.wait_for()
+    page.wait_for_function("document.querySelector('td.mol img').naturalWidth > 0")
     page.screenshot(path=str(ARTIFACTS / "predict-example.png"), full_page=True)
 
     page.locator("nav .tab", has_text="Screen").click()
@@ -169,7 +172,7 @@ def test_a_newcomer_runs_the_examples_and_tells_rows_apart(
     page.get_by_test_id("screen-run").click()
     hits = page.get_by_test_id("screen-table")
     hits.locator("tbody tr").first.wait_for(timeout=90_000)
-    assert set(hits.locator("tbody tr td:nth-child(2)").all_inner_texts()) == {"ABL1", "EGFR"}
+    assert set(hits.locator("tbody tr td:nth-child(3)").all_inner_texts()) == {"ABL1", "EGFR"}
     assert "imatinib" in hits.inner_text()
     page.screenshot(path=str(ARTIFACTS / "screen-example.png"), full_page=True)
 

@@ -63,6 +63,17 @@ def test_health_models_and_openapi_need_no_key(api: TestClient) -> None:
     assert "/api/v1/evidence/ask" in spec["paths"]
 
 
+def test_depictions_are_svg_and_bad_smiles_are_named(api: TestClient) -> None:
+    picture = api.get("/api/v1/depict", params={"smiles": "c1ccccc1O", "size": 100})
+    assert picture.status_code == 200
+    assert picture.headers["content-type"].startswith("image/svg+xml")
+    assert picture.text.lstrip().startswith("<?xml")
+    assert "<svg" in picture.text
+    bad = api.get("/api/v1/depict", params={"smiles": "C1CC("})
+    assert bad.status_code == 422
+    assert "invalid SMILES" in bad.json()["detail"]
+
+
 def test_predict_refuses_missing_wrong_and_revoked_keys(
     api: TestClient, keys: KeyStore, user_key: str
 ) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from functools import lru_cache
+
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from biomedfm import __version__
 from biomedfm.affinity.io import list_shipped_models, read_model_config
 from biomedfm.service.deps import ServicesDep
-from biomedfm.service.schemas import Examples, Health, ModelCard, ModelInfo, ModelList
+from biomedfm.service.schemas import Examples, Health, ModelCard, ModelInfo, ModelList, Problem
 
 router = APIRouter(tags=["system"])
 
@@ -85,3 +87,37 @@ def examples() -> Examples:
         screen_compounds="\n".join(library),
         question="Do statins reduce the risk of stroke in elderly patients?",
     )
+
+
+@lru_cache(maxsize=4096)
+def _depiction(smiles: str, size: int) -> str:
+    from rdkit.Chem.Draw import rdMolDraw2D
+
+    from biomedfm.chem.molecules import to_mol
+
+    drawer = rdMolDraw2D.MolDraw2DSVG(size, size)
+    rdMolDraw2D.PrepareAndDrawMolecule(drawer, to_mol(smiles))
+    drawer.FinishDrawing()
+    return str(drawer.GetDrawingText())
+
+
+@router.get(
+    "/depict",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/svg+xml": {}}, "description": "The 2D structure, SVG."},
+        422: {"model": Problem, "description": "Not a parseable SMILES."},
+    },
+)
+def depict(
+    smiles: str = Query(min_length=1, max_length=1000, description="The molecule, SMILES."),
+    size: int = Query(160, ge=40, le=800, description="Width and height in pixels."),
+) -> Response:
+    """A 2D depiction drawn by RDKit on the server (cached), for results tables."""
+    from biomedfm.errors import InputError
+
+    try:
+        svg = _depiction(smiles.strip(), size)
+    except InputError as error:
+        raise HTTPException(422, str(error)) from None
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})

@@ -71,8 +71,10 @@ function renderTable(containerId, rows) {
       const order = (x === null) - (y === null) || (typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y)));
       return ascending ? order : -order;
     });
-    const head = columns.map((c) => `<th data-key="${esc(c)}">${esc(c)}${c === sortKey ? (ascending ? " ▲" : " ▼") : ""}</th>`).join("");
-    const body = sorted.slice(0, 2000).map((r) => (r.in_domain === false ? '<tr class="ood" title="outside the model\'s domain: interval widened">' : "<tr>") + columns.map((c) => {
+    const drawn = "smiles" in rows[0];  // a 2D depiction (server-rendered SVG) beside each SMILES
+    const head = (drawn ? "<th>structure</th>" : "") + columns.map((c) => `<th data-key="${esc(c)}">${esc(c)}${c === sortKey ? (ascending ? " ▲" : " ▼") : ""}</th>`).join("");
+    const picture = (r, i) => !drawn ? "" : `<td class="mol">${i < 200 && r.smiles ? `<img loading="lazy" alt="structure" src="${API}/depict?size=120&smiles=${encodeURIComponent(r.smiles)}">` : ""}</td>`;
+    const body = sorted.slice(0, 2000).map((r, i) => (r.in_domain === false ? '<tr class="ood" title="outside the model\'s domain: interval widened">' : "<tr>") + picture(r, i) + columns.map((c) => {
       const v = r[c];
       const shown = typeof v === "string" && v.length > 40 ? v.slice(0, 37) + "…" : v;
       return `<td title="${esc(v)}">${esc(shown)}</td>`;
