@@ -164,6 +164,11 @@ def test_a_newcomer_runs_the_examples_and_tells_rows_apart(
     picture = table.locator("tbody tr td.mol img").first
     picture.wait_for()
     page.wait_for_function("document.querySelector('td.mol img').naturalWidth > 0")
+    with page.expect_download() as download:
+        page.get_by_test_id("predict-table-csv").click()
+    saved = Path(download.value.path()).read_text().splitlines()
+    assert saved[0].startswith("id,target,smiles,pred_pkd,unc_pkd,in_domain")
+    assert len(saved) == 10
     page.screenshot(path=str(ARTIFACTS / "predict-example.png"), full_page=True)
 
     page.locator("nav .tab", has_text="Screen").click()

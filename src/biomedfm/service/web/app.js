@@ -57,6 +57,16 @@ async function followJob(jobId, statusId) {
   return api("GET", `/jobs/${jobId}/result?format=json`);
 }
 
+// Every result can be taken away: the rows as CSV, all of them, in the table's column order.
+function saveCsv(rows, columns, name) {
+  const cell = (v) => (v === null || v === undefined ? "" : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+  const text = [columns.join(","), ...rows.map((r) => columns.map((c) => cell(r[c])).join(","))].join("\n") + "\n";
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([text], {type: "text/csv"}));
+  link.download = name;
+  link.click();
+}
+
 // Sortable table: click a header to sort by it (again to reverse).
 function renderTable(containerId, rows) {
   const container = $(containerId);
@@ -79,7 +89,8 @@ function renderTable(containerId, rows) {
       const shown = typeof v === "string" && v.length > 40 ? v.slice(0, 37) + "…" : v;
       return `<td title="${esc(v)}">${esc(shown)}</td>`;
     }).join("") + "</tr>").join("");
-    container.innerHTML = `<table class="results"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+    container.innerHTML = `<button class="csv" data-testid="${esc(containerId)}-csv">Download CSV (${rows.length} rows)</button><table class="results"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+    container.querySelector("button.csv").addEventListener("click", () => saveCsv(rows, columns, `${containerId.replace("-table", "")}.csv`));
     container.querySelectorAll("th").forEach((th) => th.addEventListener("click", () => {
       ascending = sortKey === th.dataset.key ? !ascending : false;
       sortKey = th.dataset.key;
