@@ -164,6 +164,10 @@ def test_a_newcomer_runs_the_examples_and_tells_rows_apart(
     picture = table.locator("tbody tr td.mol img").first
     picture.wait_for()
     page.wait_for_function("document.querySelector('td.mol img').naturalWidth > 0")
+    page.get_by_test_id("predict-table-filter").fill("EGFR")
+    page.get_by_test_id("predict-table-filter").dispatch_event("change")
+    assert table.locator("tbody tr").count() == 3  # the three drugs against EGFR
+    assert "3 of 9 rows" in table.inner_text()
     with page.expect_download() as download:
         page.get_by_test_id("predict-table-csv").click()
     saved = Path(download.value.path()).read_text().splitlines()

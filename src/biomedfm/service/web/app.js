@@ -74,9 +74,11 @@ function renderTable(containerId, rows) {
   // what tells rows apart comes first: rank, then the row's id and its target
   const leading = ["rank", "id", "target"].filter((c) => c in rows[0]);
   const columns = leading.concat(Object.keys(rows[0]).filter((c) => !leading.includes(c)));
-  let sortKey = null, ascending = true;
+  let sortKey = null, ascending = true, query = "";
   const draw = () => {
-    const sorted = sortKey === null ? rows : [...rows].sort((a, b) => {
+    const needle = query.trim().toLowerCase();
+    const kept = !needle ? rows : rows.filter((r) => columns.some((c) => String(r[c] ?? "").toLowerCase().includes(needle)));
+    const sorted = sortKey === null ? kept : [...kept].sort((a, b) => {
       const x = a[sortKey], y = b[sortKey];
       const order = (x === null) - (y === null) || (typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y)));
       return ascending ? order : -order;
@@ -89,8 +91,10 @@ function renderTable(containerId, rows) {
       const shown = typeof v === "string" && v.length > 40 ? v.slice(0, 37) + "…" : v;
       return `<td title="${esc(v)}">${esc(shown)}</td>`;
     }).join("") + "</tr>").join("");
-    container.innerHTML = `<button class="csv" data-testid="${esc(containerId)}-csv">Download CSV (${rows.length} rows)</button><table class="results"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+    container.innerHTML = `<div class="row"><input class="filter" data-testid="${esc(containerId)}-filter" placeholder="filter rows (any column)" value="${esc(query)}"> <span class="count">${kept.length} of ${rows.length} rows</span> <button class="csv" data-testid="${esc(containerId)}-csv">Download CSV (${rows.length} rows)</button></div><table class="results"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
     container.querySelector("button.csv").addEventListener("click", () => saveCsv(rows, columns, `${containerId.replace("-table", "")}.csv`));
+    const filter = container.querySelector("input.filter");
+    filter.addEventListener("change", () => { query = filter.value; draw(); });
     container.querySelectorAll("th").forEach((th) => th.addEventListener("click", () => {
       ascending = sortKey === th.dataset.key ? !ascending : false;
       sortKey = th.dataset.key;
