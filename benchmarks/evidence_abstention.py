@@ -9,7 +9,7 @@ upper bound: a quote must also pass the reader) — the gate was chosen on this 
 the held-back set is scored independently.
 
 Usage: python benchmarks/evidence_abstention.py [--data-dir ../shared/data] [--limit N]
-       [--min-similarity S]
+       [--min-similarity S] [--min-relevance R]
        [--out benchmarks/results/evidence_abstention.json]
 """
 
@@ -39,6 +39,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="Ask only the first N questions.")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--min-similarity", type=float, default=None, help="Override the gate.")
+    parser.add_argument(
+        "--min-relevance", type=float, default=None, help="Override the reader's relevance gate."
+    )
     args = parser.parse_args()
     path = resolve_data_dir(args.data_dir) / "pubmedqa" / "pqal_trainval.json"
     records = json.loads(path.read_text())
@@ -56,6 +59,8 @@ def main() -> None:
         team = EvidenceTeam.from_index(Path(tmp))
         if args.min_similarity is not None:
             team.min_similarity = args.min_similarity
+        if args.min_relevance is not None:
+            team.min_relevance = args.min_relevance
         for pubid in asked:
             started = time.perf_counter()
             chain, trace = team.answer(records[pubid]["question"], pubid)

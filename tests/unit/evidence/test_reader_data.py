@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from biomedfm.cli.main import app
 from biomedfm.evidence.reader.data import (
     Pair,
+    TrialPrompt,
     cross_neutrals,
     effect_pairs,
     flip_claim,
@@ -121,3 +122,39 @@ def test_train_reader_cli_end_to_end_on_a_few_pairs(tmp_path: Path) -> None:
     assert config["training"]["settings"]["flips"] is True
     assert len(config["stance_logit_bias"]) == 3
     assert "stance_cross_source_scifact" in config["training"]["validation"]
+
+
+def test_direction_pairs_take_quotes_and_overlapping_sentences(tmp_path: Path) -> None:
+    from biomedfm.evidence.reader.direction import direction_pairs, oracle_pairs
+    from biomedfm.evidence.reader.trial import TrialText
+
+    quote = "Mortality at one year was 8.1% with aspirin and 10.9% with placebo (p = 0.02)."
+    prompt = TrialPrompt(
+        "1", "9", "train", "aspirin", "placebo", "mortality", "decreased", [(quote, -1, -1)]
+    )
+    trial = TrialText(f"RESULTS\n{quote}\nBleeding did not differ between the groups.\n")
+    pairs = direction_pairs([prompt], {"9": trial})
+    assert [p.label for p in pairs] == ["decreased"]  # the quote and its sentence are one text
+    assert pairs[0].first == "aspirin versus placebo: mortality"
+    swapped = direction_pairs([prompt], {"9": trial}, swapped=True)
+    assert [p.label for p in swapped] == ["decreased", "increased"]
+    assert swapped[1].first == "placebo versus aspirin: mortality"
+    assert [p.second for p in oracle_pairs([prompt])] == [quote]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (DATA / "evidence" / "evidence_inference").is_dir(), reason="shared evidence data absent"
+)
+def test_train_direction_cli_end_to_end_on_a_few_pairs(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["evidence", "train-direction", "-o", str(tmp_path / "d"), "--data-dir", str(DATA),
+         "--limit", "16", "--epochs", "1", "--version", "t"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    config = json.loads((tmp_path / "d" / "config.json").read_text())
+    assert config["version"] == "t"
+    assert config["role"] == "direction"
+    assert config["max_length"] == 160
+    assert config["training"]["pairs"] == {"train": 16, "validation": 16}

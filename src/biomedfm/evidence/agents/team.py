@@ -47,6 +47,15 @@ from biomedfm.evidence.verify import verify_chain
 __all__ = ["EvidenceTeam", "proposition"]
 
 
+# The two gates of a corpus quote, chosen on the abstention benchmark (half the PubMedQA
+# abstracts indexed, validation data): relevance 0.3 with similarity 0.55 gave 8.0% false
+# answers with 86.0% of the answerable questions answered; 0.5 with 0.6 gave 3.6% / 76.4%,
+# 0.5 with 0.55 6.0% / 79.2% (BENCHMARKS.md, "Decisions: PubMedQA and abstention").
+CORPUS_MIN_RELEVANCE = 0.3
+CORPUS_MIN_SIMILARITY = 0.55
+CONTEXT_MIN_RELEVANCE = 0.5  # passages the user gave: no similarity gate, the reader's alone
+
+
 @dataclass
 class _Quote:
     sentence: Sentence
@@ -95,8 +104,8 @@ class EvidenceTeam:
         top_documents: int = 3,
         quotes_per_document: int = 4,
         sentences_per_document: int = 40,
-        min_relevance: float = 0.5,
-        min_similarity: float = 0.6,
+        min_relevance: float | None = None,
+        min_similarity: float = CORPUS_MIN_SIMILARITY,
         llm: LLM | None = None,
         decision_model: DecisionModel | Literal["shipped"] | None = "shipped",
         reader: EvidenceReaderModel | Path | str | None = None,
@@ -106,7 +115,8 @@ class EvidenceTeam:
             sentences_per_document: the reader reads at most this many sentences of a
                 document, the most similar to the question (MiniLM) first.
             min_relevance: a sentence is a quote when the reader's probability that it
-                addresses the question (1 − p_neutral) reaches this.
+                addresses the question (1 − p_neutral) reaches this (default: 0.3 in a
+                corpus, where the similarity gate also applies; 0.5 for inline contexts).
             min_similarity: in a corpus (not for contexts given inline) a quote must also
                 have this MiniLM cosine similarity to the question. The reader alone takes
                 results about neighbouring questions for evidence (85% false answers when a
@@ -124,6 +134,8 @@ class EvidenceTeam:
         self.top_documents = top_documents
         self.quotes_per_document = quotes_per_document
         self.sentences_per_document = sentences_per_document
+        if min_relevance is None:
+            min_relevance = CORPUS_MIN_RELEVANCE if retriever is not None else CONTEXT_MIN_RELEVANCE
         self.min_relevance = min_relevance
         self.min_similarity = min_similarity if retriever is not None else -1.0
 

@@ -132,7 +132,7 @@ def train_direction(
     steps = -(-len(train) // batch_size) * epochs
     warmup = max(1, steps // 20)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup)))
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
     )
     say(f"direction pairs: train {len(train)}, validation {len(validation)}")
     history = [{"epoch": 0, "oracle_macro_f1": _oracle_macro_f1(model, validation)}]
