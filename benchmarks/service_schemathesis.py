@@ -5,7 +5,7 @@ key, runs `schemathesis run` with the `not_a_server_error` check (any 5xx fails)
 operation, and prints one JSON line: operations, generated cases, 5xx failures, exit code.
 Needs `pip install schemathesis`.
 
-Usage: python benchmarks/service_schemathesis.py [--max-examples 100]
+Usage: python benchmarks/service_schemathesis.py [--max-examples 100] [--checks all]
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--max-examples", type=int, default=100)
     parser.add_argument("--port", type=int, default=8788)
+    parser.add_argument(
+        "--checks", default="not_a_server_error", help="schemathesis checks, e.g. all"
+    )
     args = parser.parse_args()
     binary = shutil.which("schemathesis") or str(Path(sys.executable).parent / "schemathesis")
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,7 +58,7 @@ def main() -> None:
                     "-H",
                     f"X-API-Key: {key}",
                     "--checks",
-                    "not_a_server_error",
+                    args.checks,
                     "--max-examples",
                     str(args.max_examples),
                     "--request-timeout",
@@ -79,6 +82,7 @@ def main() -> None:
                 "generated_cases": int(cases[0]) if cases else None,
                 "server_errors": len(re.findall(r"Server error", output)),
                 "max_examples": args.max_examples,
+                "checks": args.checks,
             }
         )
     )

@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from biomedfm import __version__
+from biomedfm.affinity.io import list_shipped_models
 from biomedfm.config import Settings, get_settings
 from biomedfm.errors import BiomedfmError
 from biomedfm.service.batching import PredictionBatcher
@@ -23,7 +24,7 @@ from biomedfm.service.deps import Services
 from biomedfm.service.jobs.queue import JobQueue, open_queue
 from biomedfm.service.keys import KeyStore
 from biomedfm.service.observability import Metrics, ObserveMiddleware
-from biomedfm.service.openapi import state_limits
+from biomedfm.service.openapi import document_replays, model_choices, state_limits
 from biomedfm.service.routes import affinity, dynamics, evidence, jobs, system
 from biomedfm.service.schemas import Problem
 
@@ -88,7 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def openapi_with_limits() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = state_limits(build_openapi(), settings.service)
+            document = state_limits(build_openapi(), settings.service)
+            document = model_choices(document_replays(document), list_shipped_models())
+            app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi_with_limits  # type: ignore[method-assign]

@@ -1,4 +1,7 @@
-"""The OpenAPI document states the limits this server enforces, so generated clients know them.
+"""The OpenAPI document states what this server enforces, so generated clients know it.
+
+Besides the limits below: a job submission answers 200 (not 202) when its Idempotency-Key
+names an earlier job, and ``model`` fields list the shipped models the server can load.
 
 The request models carry fixed ceilings; the limits in force are settings
 (``BIOMEDFM_SERVICE__MAX_PAIRS`` and the rest) checked per request. The document is written
@@ -41,4 +44,26 @@ def state_limits(document: dict[str, Any], limits: ServiceSettings) -> dict[str,
             continue
         target = _string_or_array(node)
         target[keyword] = min(int(getattr(limits, setting)), int(target.get(keyword, 1 << 62)))
+    return document
+
+
+def document_replays(document: dict[str, Any]) -> dict[str, Any]:
+    """Every operation that answers 202 with a new job also answers 200 with an earlier one."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if "202" in responses and "200" not in responses:
+                responses["200"] = {
+                    **responses["202"],
+                    "description": "The earlier job of the same Idempotency-Key (not run again).",
+                }
+    return document
+
+
+def model_choices(document: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """``model`` of every request schema as the list of shipped models."""
+    for schema in document.get("components", {}).get("schemas", {}).values():
+        node = schema.get("properties", {}).get("model")
+        if node is not None and node.get("type") == "string":
+            node["enum"] = sorted(names)
     return document
