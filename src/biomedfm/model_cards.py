@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -48,9 +49,15 @@ def _summary(card: str) -> str:
 
 def shipped_models(kind: str | None = None) -> list[ShippedModel]:
     """The shipped models of one kind (or all), sorted by kind then name."""
+    return [m for m in _scan() if kind is None or m.kind == kind]
+
+
+@lru_cache(maxsize=1)
+def _scan() -> tuple[ShippedModel, ...]:
+    """Every shipped model's card, read once per process (``GET /models`` asks each time)."""
     found = []
     for name_of_kind, folder in KINDS.items():
-        if (kind is not None and name_of_kind != kind) or not folder.is_dir():
+        if not folder.is_dir():
             continue
         for directory in sorted(p for p in folder.iterdir() if (p / "config.json").is_file()):
             config = json.loads((directory / "config.json").read_text())
@@ -66,4 +73,4 @@ def shipped_models(kind: str | None = None) -> list[ShippedModel]:
                     card=card,
                 )
             )
-    return found
+    return tuple(found)
