@@ -5,7 +5,9 @@
 Cross-fitted: the decision model answering a question was trained (C chosen by inner CV) on the
 other four folds only, so no question is answered by a model that saw it. `--rule` measures the
 rule-based quote balance instead (no trained model). Also: answers with ≥ 1 citation and
-latency per question.
+latency per question, and the same decisions under the earlier consistency rule (one quote of
+the needed stance suffices, no weighing), read off each chain's notes, so the weighted rule's
+effect is measured on the same chains.
 
 Usage: python benchmarks/evidence_decisions.py [--data-dir ../shared/data] [--limit N] [--rule]
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import tempfile
 import time
@@ -42,20 +45,39 @@ def macro_f1(gold: list[str], predicted: list[str]) -> float:
     return sum(scores) / len(scores)
 
 
+WEIGHED = re.compile(r"^'(yes|no)' was proposed but the quotes weigh")
+
+
+def count_rule_decision(decision: str, notes: list[str]) -> str:
+    """What the earlier consistency rule (a quote of the needed stance suffices) would have
+    answered: the proposal that the weighted-stance check turned into ``maybe``."""
+    for note in notes:
+        match = WEIGHED.match(note)
+        if match:
+            return match.group(1)
+    return decision
+
+
 def run(name: str, answer: object, questions: dict[str, dict[str, object]]) -> dict[str, object]:
-    gold, predicted, latencies, cited = [], [], [], 0
+    gold, predicted, by_count, latencies, cited = [], [], [], [], 0
     for pubid, entry in questions.items():
         started = time.perf_counter()
         chain, _ = answer(pubid, entry)  # type: ignore[operator]
         latencies.append(time.perf_counter() - started)
         gold.append(str(entry["final_decision"]))
         predicted.append(chain.decision.value)
+        by_count.append(count_rule_decision(chain.decision.value, chain.notes))
         cited += any(claim.citations for claim in chain.claims)
     n = len(gold)
     return {
         "setting": name,
         "accuracy": round(sum(g == p for g, p in zip(gold, predicted, strict=True)) / n, 3),
         "macro_f1": round(macro_f1(gold, predicted), 3),
+        "count_rule_accuracy": round(
+            sum(g == p for g, p in zip(gold, by_count, strict=True)) / n, 3
+        ),
+        "count_rule_macro_f1": round(macro_f1(gold, by_count), 3),
+        "turned_maybe_by_weight": sum(a != b for a, b in zip(predicted, by_count, strict=True)),
         "answers_with_citations": round(cited / n, 3),
         "predicted": {label: predicted.count(label) for label in (*LABELS, "insufficient")},
         "median_latency_s": round(statistics.median(latencies), 3),

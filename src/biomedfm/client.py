@@ -127,6 +127,35 @@ class Client:
             )
         return JobOut.model_validate(response.json())
 
+    def finetune(
+        self,
+        csv_path: Path,
+        target_column: str | None = None,
+        base: str = "kiba",
+        target_sequence: str | None = None,
+        sequence_column: str | None = None,
+        epochs: int = 40,
+        idempotency_key: str | None = None,
+    ) -> JobOut:
+        """A fine-tuning job on an assay CSV; its result's ``model`` (``ft-…``) then works as
+        ``model`` everywhere. ``target_column`` defaults to the table's only numeric column."""
+        fields = {
+            "target_column": target_column,
+            "base": base,
+            "target_sequence": target_sequence,
+            "sequence_column": sequence_column,
+            "epochs": str(epochs),
+        }
+        with csv_path.open("rb") as handle:
+            response = self._call(
+                "POST",
+                "/affinity/finetune",
+                files={"file": (csv_path.name, handle, "text/csv")},
+                data={k: v for k, v in fields.items() if v is not None},
+                headers=self._idempotency(idempotency_key),
+            )
+        return JobOut.model_validate(response.json())
+
     def screen(
         self,
         targets: list[dict[str, str]],

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from biomedfm.config import get_settings
 from tests.service.conftest import (  # noqa: F401  (fixtures used by name)
     SEQUENCE,
     admin_key,
@@ -21,6 +22,7 @@ from tests.service.conftest import (  # noqa: F401  (fixtures used by name)
     user_key,
     worker,
 )
+from tests.unit.dynamics.test_flexibility import globule_pdb
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -188,6 +190,68 @@ def test_a_newcomer_runs_the_examples_and_tells_rows_apart(
     page.locator("nav .tab", has_text="Evidence").click()
     page.get_by_test_id("ask-example").click()
     page.wait_for_function("document.querySelector('#ask-question').value.includes('statins')")
+    page.get_by_test_id("ask-run").click()
+    page.get_by_test_id("ask-status").filter(has_text="no evidence corpus").wait_for()
+
+
+@pytest.fixture
+def example_data(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # noqa: F811
+    """A data folder of the shared layout, made here: the example structure and assay."""
+    data = tmp_path / "data"
+    (data / "dynamics" / "bfactor").mkdir(parents=True)
+    globule_pdb(data / "dynamics" / "bfactor" / "1BGF_CA.pdb", n=40)
+    (data / "moleculeace").mkdir()
+    rows = [f"{'C' * k}O,{5 + 0.1 * k:.2f},0" for k in range(1, 31)]
+    (data / "moleculeace" / "CHEMBL1871_Ki_train.csv").write_text(
+        "smiles,pki,cliff_mol\n" + "\n".join(rows) + "\n"
+    )
+    (data / "moleculeace" / "targets.csv").write_text(
+        "dataset,chembl_id,target,abbreviation,measure,target_class,train_compounds,"
+        f"test_compounds,uniprot,sequence\nCHEMBL1871_Ki,CHEMBL1871,Androgen Receptor,AR,Ki,NR,"
+        f"30,0,P10275,{SEQUENCE}\n"
+    )
+    monkeypatch.setenv("BIOMEDFM_DATA", str(data))
+    get_settings.cache_clear()
+    return data
+
+
+def test_a_newcomer_fine_tunes_and_profiles_from_the_examples(
+    example_data: Path,
+    page: Any,
+    user_key: str,  # noqa: F811
+    worker: Callable[[], object],  # noqa: F811
+) -> None:
+    worker()
+    page.get_by_test_id("api-key").fill(user_key)
+    page.get_by_test_id("api-key").dispatch_event("change")
+
+    page.locator("nav .tab", has_text="Fine-tune").click()
+    page.get_by_test_id("finetune-example").click()
+    page.get_by_test_id("finetune-example-name").filter(has_text="CHEMBL1871_Ki").wait_for()
+    assert page.get_by_test_id("finetune-sequence").input_value() == SEQUENCE
+    page.get_by_test_id("finetune-epochs").fill("3")
+    page.get_by_test_id("finetune-run").click()
+    model = page.get_by_test_id("finetune-model")
+    model.wait_for(timeout=180_000)
+    assert "learned 30 compounds" in model.inner_text()
+    name = model.locator("b").first.inner_text()
+    assert name.startswith("ft-")
+    page.screenshot(path=str(ARTIFACTS / "finetune.png"), full_page=True)
+    page.get_by_test_id("finetune-use").click()
+    assert page.get_by_test_id("predict-model").input_value() == name
+    page.get_by_test_id("predict-run").click()
+    page.get_by_test_id("predict-status").filter(has_text="2 pair(s) scored").wait_for()
+    assert "pred_pki" in page.get_by_test_id("predict-table").inner_text()
+
+    page.locator("nav .tab", has_text="Dynamics").click()
+    page.get_by_test_id("dynamics-example").click()
+    page.wait_for_function("document.querySelector('#dynamics-structure').value.includes('ATOM')")
+    page.get_by_test_id("dynamics-run").click()
+    table = page.get_by_test_id("dynamics-table")
+    table.locator("tbody tr").first.wait_for(timeout=90_000)
+    assert table.locator("tbody tr").count() == 40
+    assert page.locator("#dynamics-plot path.profile").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "dynamics.png"), full_page=True)
 
 
 def test_bad_key_shows_a_clear_error(page: Any) -> None:

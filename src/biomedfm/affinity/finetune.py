@@ -27,6 +27,7 @@ import pandas as pd
 
 from biomedfm.affinity.data import PairColumns, check_pairs, read_pairs
 from biomedfm.affinity.domain import ApplicabilityDomain
+from biomedfm.affinity.encoder import ENCODER_NAME, is_encoder, load_encoder
 from biomedfm.affinity.io import load_model, read_model_config, save_model
 from biomedfm.affinity.presets import PRESETS, TrainConfig
 from biomedfm.affinity.train import ProgressCallback, RunResult, run_training
@@ -39,6 +40,9 @@ lab's assay"); ``davis`` as a base is not measured yet."""
 SCRATCH = "scratch"
 """``--from scratch``: the same network and recipe from random weights (the no-pretraining
 baseline every fine-tuning result is measured against)."""
+ENCODER = ENCODER_NAME
+"""``--from encoder`` (or an encoder directory): the scratch network whose drug tower starts
+from the MOSES-pretrained encoder (:mod:`biomedfm.affinity.encoder`); nothing else differs."""
 UNNAMED_TARGET = "X" * 32
 """Stands in for the protein of a single-target assay given without its sequence: the model
 then knows one unnamed target (its protein features are a constant either way)."""
@@ -110,6 +114,15 @@ def finetune_config(
     if base == SCRATCH:
         model_config = read_model_config(DEFAULT_BASE)
         init_from = None
+    elif is_encoder(base):
+        model_config = read_model_config(DEFAULT_BASE)
+        encoder_config, _ = load_encoder(base)
+        if encoder_config.drug_featurizer != model_config.drug_featurizer:
+            raise InputError(
+                f"the encoder {base!r} reads {encoder_config.drug_featurizer}, the network "
+                f"it would start reads {model_config.drug_featurizer}; pretrain it on those"
+            )
+        init_from = base
     else:
         model_config = read_model_config(base)
         init_from = base

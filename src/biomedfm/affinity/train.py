@@ -618,16 +618,21 @@ def _fit_stage(
 
 
 def warm_start(net: AffinityNet, base: str) -> None:
-    """Start every member of ``net`` from a trained model's member (m mod M_base).
+    """Start every member of ``net`` from a trained model's member (m mod M_base), or its
+    drug tower alone from a pretrained encoder (every member from the same weights).
 
     Raises:
         InputError: the base's shapes differ (other featurizers or network width).
     """
+    from biomedfm.affinity.encoder import is_encoder, load_encoder
     from biomedfm.affinity.io import load_model
 
-    source = load_model(base).net.state_dict()
     target = net.state_dict()
+    encoder = is_encoder(base)  # a pretrained drug encoder starts the drug tower alone
+    source = load_encoder(base)[1] if encoder else load_model(base).net.state_dict()
     for name, tensor in target.items():
+        if name not in source and encoder:
+            continue
         if name not in source or source[name].shape[1:] != tensor.shape[1:]:
             raise InputError(
                 f"cannot start from {base!r}: its layer {name} has shape "

@@ -140,8 +140,9 @@ def finetune(
     base: str = typer.Option(
         "kiba",
         "--from",
-        help="Pretrained start: a shipped model (kiba, davis, ...), a run directory, or "
-        "'scratch' (same network from random weights).",
+        help="Pretrained start: a shipped model (kiba, davis, ...), a run directory, "
+        "'encoder' (the MOSES-pretrained drug encoder) or 'scratch' (same network from "
+        "random weights).",
     ),
     target_column: str = typer.Option(
         "affinity", "--target-column", help="Column of measured values (pki, pic50, pkd, ...)."

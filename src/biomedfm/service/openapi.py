@@ -11,6 +11,7 @@ of the field it applies to, so a request the schema allows is one the server tak
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from biomedfm.config import ServiceSettings
@@ -61,9 +62,14 @@ def document_replays(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def model_choices(document: dict[str, Any], names: list[str]) -> dict[str, Any]:
-    """``model`` of every request schema as the list of shipped models."""
+    """``model`` of every request schema: one of the shipped models or a fine-tuned name."""
+    from biomedfm.service.models import FINETUNED_PATTERN
+
+    shipped = "|".join(re.escape(n) for n in sorted(names))
+    pattern = f"^(?:{shipped}|{FINETUNED_PATTERN})$"
     for schema in document.get("components", {}).get("schemas", {}).values():
         node = schema.get("properties", {}).get("model")
         if node is not None and node.get("type") == "string":
-            node["enum"] = sorted(names)
+            node.pop("enum", None)
+            node["pattern"] = pattern
     return document

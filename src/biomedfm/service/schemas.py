@@ -14,7 +14,8 @@ ModelName = Field(
     default="davis-lite",
     min_length=1,
     max_length=200,
-    description="Shipped model name (see /models): davis, davis-lite, kiba, kiba-lite.",
+    description="Shipped model name (see /models): davis, davis-lite, kiba, kiba-lite; or a "
+    "model fine-tuned through this service (ft-…).",
 )
 
 
@@ -209,9 +210,24 @@ class ModelCard(BaseModel):
     )
 
 
+class FinetunedModel(BaseModel):
+    name: str = Field(description="Model name for requests' ``model`` field (ft-…).")
+    target: str = Field(description="The assay's value column, as predicted.")
+    members: int = Field(description="Ensemble members behind each prediction.")
+    version: str = Field(description="Version of its base model.")
+    base: str = Field(description="The pretrained start it was fine-tuned from.")
+    created: float = Field(description="When it was finished (Unix time).")
+    compounds: int | None = Field(None, description="Assay rows it learned from.")
+    oof_rmse: float | None = Field(None, description="Out-of-fold RMSE (its held-out folds).")
+    coverage90: float | None = Field(None, description="Out-of-fold 90%-interval coverage.")
+
+
 class ModelList(BaseModel):
     models: list[ModelInfo] = Field(description="The affinity models (for --model / model).")
     cards: list[ModelCard] = Field(description="Every shipped model: affinity, evidence, dynamics.")
+    finetuned: list[FinetunedModel] = Field(
+        default_factory=list, description="Models fine-tuned through this service, newest first."
+    )
 
 
 class Examples(BaseModel):
@@ -219,6 +235,18 @@ class Examples(BaseModel):
     screen_fasta: str = Field(description="Targets to screen against, FASTA.")
     screen_compounds: str = Field(description="A small library: one 'SMILES id' per line.")
     question: str = Field(description="A question for the evidence agents.")
+    structure: str | None = Field(
+        None,
+        description="A protein structure (PDB text) for Dynamics; null when the server "
+        "has no data folder (BIOMEDFM_DATA) to take it from.",
+    )
+    structure_name: str | None = Field(None, description="Where the example structure is from.")
+    assay_csv: str | None = Field(
+        None,
+        description="A single-target assay (smiles,pki) for Fine-tune; null without a data folder.",
+    )
+    assay_target_sequence: str | None = Field(None, description="The assay's target protein.")
+    assay_name: str | None = Field(None, description="Where the example assay is from.")
 
 
 class Health(BaseModel):

@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from biomedfm.evidence.agents.planner import plan
-from biomedfm.evidence.agents.team import EvidenceTeam, consistent_decision, proposition
+from biomedfm.evidence.agents.team import (
+    EvidenceTeam,
+    consistent_decision,
+    proposition,
+    stance_balance,
+)
 from biomedfm.evidence.chain import Citation, Decision, Stance
 from biomedfm.evidence.ingest import Document
 from biomedfm.evidence.retrieval.bm25 import build_indexes
@@ -38,12 +43,43 @@ def test_a_decision_never_contradicts_the_quotes_it_shows() -> None:
     supporting = Citation(doc_id="d", quote="q", stance=Stance.SUPPORTS)
     contradicting = Citation(doc_id="d", quote="q", stance=Stance.CONTRADICTS)
     assert consistent_decision(Decision.YES, [supporting]) == (Decision.YES, [])
-    assert consistent_decision(Decision.NO, [supporting, contradicting])[0] == Decision.NO
+    strong_against = contradicting.model_copy(update={"evidence_level": 2})
+    assert consistent_decision(Decision.NO, [supporting, strong_against])[0] == Decision.NO
+    # one quote each way, equal weight: neither a yes nor a no is carried
+    assert consistent_decision(Decision.NO, [supporting, contradicting])[0] == Decision.MAYBE
     decision, why = consistent_decision(Decision.NO, [supporting])
     assert decision == Decision.MAYBE
     assert "no quote contradicts" in why[0]
     assert consistent_decision(Decision.YES, [contradicting])[0] == Decision.MAYBE
     assert consistent_decision(Decision.MAYBE, [])[0] == Decision.MAYBE
+
+
+def test_a_no_needs_the_weight_of_the_quotes_against() -> None:
+    """The statin case: four quotes lean to support, one contradicts; a "no" is not shown."""
+
+    def quote(p_supports: float, p_contradicts: float) -> Citation:
+        stance = Stance.SUPPORTS if p_supports >= p_contradicts else Stance.CONTRADICTS
+        p_neutral = 1.0 - p_supports - p_contradicts
+        return Citation(
+            doc_id="d",
+            quote="q",
+            stance=stance,
+            evidence_level=4,
+            p_supports=p_supports,
+            p_contradicts=p_contradicts,
+            p_neutral=p_neutral,
+        )
+
+    quotes = [quote(0.66, 0.32), quote(0.35, 0.25), quote(0.45, 0.27), quote(0.30, 0.40)]
+    support, against = stance_balance(quotes)
+    assert support > against
+    decision, why = consistent_decision(Decision.NO, quotes)
+    assert decision == Decision.MAYBE
+    assert "weigh" in why[0]
+    assert f"{support:.2f}" in why[0]
+    assert consistent_decision(Decision.YES, quotes) == (Decision.YES, [])
+    machine = Citation(doc_id="m", quote="q", stance=Stance.CONTRADICTS, experimental=False)
+    assert stance_balance([machine]) == (0.0, 0.0)  # a prediction never weighs in
 
 
 def test_answer_from_context_is_verified_and_traced() -> None:

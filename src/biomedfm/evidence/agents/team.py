@@ -7,8 +7,9 @@ sentence against the question's proposition: supports / contradicts / does not a
 → synthesizer (the quotes are the sentences the reader finds relevant, each with its stance and
 probabilities; nothing relevant → ``insufficient``, saying what was searched; otherwise the
 decision model reads the best source's wording and the reader's stances, and the decision must
-agree with the chain it shows: a ``yes`` needs a supporting quote, a ``no`` a contradicting one,
-else the answer is ``maybe``)
+agree with the chain it shows: a ``yes`` needs a supporting quote and the weighted stance of
+the quotes on its side, a ``no`` a contradicting quote and the weight against, else the answer
+is ``maybe``)
 → verifier (quotes must be verbatim; unsupported claims go; nothing left → ``insufficient``).
 
 With an LLM configured, the LLM reads the verified quotes and gives the decision and summary
@@ -340,11 +341,22 @@ class EvidenceTeam:
                 }
             )
         quotes = reading.quotes
-        weights = np.array(
-            [(6 - q.appraisal.evidence_level) * q.relevance for q in quotes], dtype=float
-        )
-        support = float(np.sum(weights * [q.stances[0] for q in quotes]))
-        against = float(np.sum(weights * [q.stances[1] for q in quotes]))
+        citations = [
+            Citation(
+                doc_id=q.sentence.doc_id,
+                sentence_ids=[q.sentence.id],
+                quote=q.sentence.text,
+                stance=q.stance,
+                study_design=q.appraisal.design.value,
+                evidence_level=q.appraisal.evidence_level,
+                sample_size=q.appraisal.sample_size,
+                p_supports=round(float(q.stances[0]), 4),
+                p_contradicts=round(float(q.stances[1]), 4),
+                p_neutral=round(float(q.stances[2]), 4),
+            )
+            for q in quotes
+        ]
+        support, against = stance_balance(citations)
         if self.decision_model is not None and reading.evidence is not None:
             evidence = reading.evidence
             label, probability = self.decision_model.decide(
@@ -363,21 +375,6 @@ class EvidenceTeam:
                 Decision.YES if share >= 0.65 else Decision.NO if share <= 0.35 else Decision.MAYBE
             )
             how = f"stance balance {share:.2f} towards support"
-        citations = [
-            Citation(
-                doc_id=q.sentence.doc_id,
-                sentence_ids=[q.sentence.id],
-                quote=q.sentence.text,
-                stance=q.stance,
-                study_design=q.appraisal.design.value,
-                evidence_level=q.appraisal.evidence_level,
-                sample_size=q.appraisal.sample_size,
-                p_supports=round(float(q.stances[0]), 4),
-                p_contradicts=round(float(q.stances[1]), 4),
-                p_neutral=round(float(q.stances[2]), 4),
-            )
-            for q in quotes
-        ]
         decision, why = consistent_decision(proposed, citations)
         supporting = sum(c.stance == Stance.SUPPORTS for c in citations)
         summary = (
@@ -397,17 +394,49 @@ class EvidenceTeam:
         )
 
 
+def stance_balance(citations: list[Citation]) -> tuple[float, float]:
+    """Evidence-level- and relevance-weighted stance of the experimental quotes: (for, against).
+
+    Each quote weighs (6 − evidence level) × relevance (1 − p_neutral) and adds its
+    p_supports to one side and p_contradicts to the other; a quote without the reader's
+    probabilities (an LLM-era chain) counts fully for its stance.
+    """
+    support = against = 0.0
+    for c in citations:
+        if not c.experimental:
+            continue
+        if c.p_supports is None or c.p_contradicts is None:
+            weight = float(6 - c.evidence_level)
+            support += weight * (c.stance == Stance.SUPPORTS)
+            against += weight * (c.stance == Stance.CONTRADICTS)
+            continue
+        weight = (6 - c.evidence_level) * (1.0 - (c.p_neutral or 0.0))
+        support += weight * c.p_supports
+        against += weight * c.p_contradicts
+    return support, against
+
+
 def consistent_decision(
     proposed: Decision, citations: list[Citation]
 ) -> tuple[Decision, list[str]]:
     """``proposed``, unless the quotes shown cannot carry it; then ``maybe``, and why.
 
-    A ``yes`` must show at least one supporting quote and a ``no`` at least one contradicting
-    quote, so an answer never stands above a chain that says otherwise.
+    A ``yes`` must show at least one supporting quote and the weighted stance of all quotes on
+    the side of support (:func:`stance_balance`); a ``no`` at least one contradicting quote
+    and the weight against. So an answer never stands above a chain that says otherwise.
     """
     needed = {Decision.YES: Stance.SUPPORTS, Decision.NO: Stance.CONTRADICTS}.get(proposed)
-    if needed is None or any(c.stance == needed for c in citations if c.experimental):
+    if needed is None:
+        return proposed, []
+    if not any(c.stance == needed for c in citations if c.experimental):
+        return Decision.MAYBE, [
+            f"'{proposed.value}' was proposed but no quote {needed.value} the claim; answered maybe"
+        ]
+    support, against = stance_balance(citations)
+    agrees = support > against if proposed == Decision.YES else against > support
+    if agrees:
         return proposed, []
     return Decision.MAYBE, [
-        f"'{proposed.value}' was proposed but no quote {needed.value} the claim; answered maybe"
+        f"'{proposed.value}' was proposed but the quotes weigh {support:.2f} for and "
+        f"{against:.2f} against the claim; answered maybe"
     ]

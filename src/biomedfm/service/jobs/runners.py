@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from biomedfm.affinity.io import load_model, resolve_model_dir
+from biomedfm.affinity.io import load_model
 from biomedfm.affinity.model import AffinityModel
 from biomedfm.affinity.predict import predict_frame
 from biomedfm.chem.sequences import validate_sequence
 from biomedfm.config import get_settings
+from biomedfm.service.models import finetuned_root, resolve_service_model
 
 
 @dataclass
@@ -48,8 +49,8 @@ def _model(directory: str, mtime: float) -> AffinityModel:
 
 
 def cached_model(name: str) -> AffinityModel:
-    """A loaded model per shipped name or run directory, kept for the life of the process."""
-    directory = resolve_model_dir(name)
+    """A loaded model per shipped or fine-tuned name, kept for the life of the process."""
+    directory = resolve_service_model(name)
     return _model(str(directory), (directory / "model.safetensors").stat().st_mtime)
 
 
@@ -181,7 +182,7 @@ def run_evidence_ask(params: dict[str, Any], context: JobContext) -> Any:
         params["question"],
         params.get("id") or "",
         molecules=molecules,
-        affinity_model=params.get("model") or "davis",
+        affinity_model=str(resolve_service_model(params.get("model") or "davis")),
     )
     return {
         "chain": chain.model_dump(mode="json"),
@@ -209,6 +210,58 @@ def run_evidence_ingest(params: dict[str, Any], context: JobContext) -> Any:
         "duplicates": report.duplicates,
         "problems": [f"{p.location}: {p.reason}" for p in report.problems[:100]],
     }
+
+
+def run_affinity_finetune(params: dict[str, Any], context: JobContext) -> Any:
+    """Fine-tune a base model on an uploaded assay; the model is then served by its name."""
+    import json
+    import tempfile
+    import time
+
+    from biomedfm.affinity.finetune import FinetuneSettings, finetune, read_assay
+
+    out_dir = finetuned_root() / params["name"]
+    with tempfile.TemporaryDirectory(prefix="biomedfm-finetune-") as tmp:
+        path = Path(tmp) / "assay.csv"
+        path.write_text(params["csv"])
+        assay = read_assay(
+            path,
+            params["target_column"],
+            smiles_column=params.get("smiles_column") or "smiles",
+            sequence_column=params.get("sequence_column"),
+            target_sequence=params.get("target_sequence"),
+        )
+    context.report(0.02, f"{len(assay.frame)} compounds read, {len(assay.skipped)} left out")
+    epochs = int(params.get("epochs") or FinetuneSettings().epochs)
+    started = time.perf_counter()
+
+    def progress(stage: str, epoch: int, total: int, info: dict[str, float]) -> None:
+        del stage, info
+        context.report(0.02 + 0.93 * epoch / total, f"epoch {epoch}/{total}")
+
+    result = finetune(
+        assay.frame,
+        out_dir,
+        base=params["base"],
+        target=params["target_column"],
+        target_sequence=assay.target_sequence,
+        settings=FinetuneSettings(epochs=epochs, seed=int(params.get("seed") or 0)),
+        progress=progress,
+    )
+    oof = result.cv_metrics["oof"]
+    summary = {
+        "model": params["name"],
+        "base": params["base"],
+        "target": params["target_column"],
+        "compounds": len(assay.frame),
+        "single_target": assay.target_sequence is not None,
+        "oof_rmse": round(float(oof["mse"]) ** 0.5, 4),
+        "coverage90": round(float(result.cv_metrics["coverage90_mean"]), 4),
+        "seconds": round(time.perf_counter() - started, 1),
+        "skipped": [{"line": line, "error": why} for line, why in assay.skipped.items()],
+    }
+    (out_dir / "finetune.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
 
 
 def run_dynamics(params: dict[str, Any], context: JobContext) -> Any:
@@ -255,6 +308,7 @@ def run_dynamics(params: dict[str, Any], context: JobContext) -> Any:
 RUNNERS: dict[str, Runner] = {
     "affinity-predict": run_affinity_predict,
     "affinity-screen": run_affinity_screen,
+    "affinity-finetune": run_affinity_finetune,
     "evidence-ask": run_evidence_ask,
     "evidence-ingest": run_evidence_ingest,
     "dynamics": run_dynamics,

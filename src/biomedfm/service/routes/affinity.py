@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import tempfile
 from functools import lru_cache
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Literal
 
 import pandas as pd
 from fastapi import APIRouter, File, Form, Header, HTTPException, Request, Response, UploadFile
@@ -17,6 +19,11 @@ from biomedfm.errors import InputError, ModelNotFoundError
 from biomedfm.service.batching import PredictionBatcher
 from biomedfm.service.deps import KeyDep, ServicesDep, spend_quota
 from biomedfm.service.limits import LimitChecker, check_molecules
+from biomedfm.service.models import (
+    is_finetuned_name,
+    new_finetuned_name,
+    resolve_service_model,
+)
 from biomedfm.service.routes.submit import submit_job
 from biomedfm.service.schemas import (
     KEYED_RESPONSES,
@@ -40,16 +47,24 @@ IdempotencyKey = Annotated[
 @lru_cache(maxsize=64)
 def _model_config(name: str) -> ModelConfig:
     """Configs of the models asked for so far (only found ones are cached)."""
-    return read_model_config(name)
+    return read_model_config(resolve_service_model(name))
 
 
 def _check_model(name: str) -> None:
+    """422 for a name that is no model; 404 for a fine-tuned model that does not exist (yet)."""
     try:
         _model_config(name)
     except ModelNotFoundError as error:
+        if is_finetuned_name(name):
+            raise HTTPException(404, str(error)) from None
         raise HTTPException(
             422, [{"loc": ["body", "model"], "msg": str(error), "type": "value_error"}]
         ) from None
+
+
+MODEL_RESPONSES: dict[int | str, dict[str, object]] = {
+    404: {"model": Problem, "description": "No fine-tuned model of that name (ft-…)."}
+}
 
 
 def _check_pairs(services: ServicesDep, pairs: list[Pair], limit: int) -> None:
@@ -59,7 +74,7 @@ def _check_pairs(services: ServicesDep, pairs: list[Pair], limit: int) -> None:
     checker.raise_if_any()
 
 
-@router.post("/predict")
+@router.post("/predict", responses=MODEL_RESPONSES)
 async def predict(
     body: PredictRequest, request: Request, services: ServicesDep, key: KeyDep
 ) -> PredictResponse:
@@ -83,7 +98,7 @@ async def predict(
     )
 
 
-@router.post("/jobs", status_code=202)
+@router.post("/jobs", status_code=202, responses=MODEL_RESPONSES)
 def predict_job(
     body: PredictJobRequest,
     services: ServicesDep,
@@ -101,7 +116,10 @@ def predict_job(
 @router.post(
     "/upload",
     status_code=202,
-    responses={413: {"model": Problem, "description": "Upload over the size limit."}},
+    responses={
+        413: {"model": Problem, "description": "Upload over the size limit."},
+        **MODEL_RESPONSES,
+    },
 )
 async def upload(
     services: ServicesDep,
@@ -149,7 +167,7 @@ async def upload(
     return submit_job(services, key, "affinity-predict", params, idempotency_key, response)
 
 
-@router.post("/screen", status_code=202)
+@router.post("/screen", status_code=202, responses=MODEL_RESPONSES)
 def screen(
     body: ScreenRequest,
     services: ServicesDep,
@@ -179,3 +197,110 @@ def screen(
     return submit_job(
         services, key, "affinity-screen", body.model_dump(), idempotency_key, response
     )
+
+
+FinetuneBase = Literal["kiba", "davis", "kiba-lite", "davis-lite", "encoder", "scratch"]
+IDENTITY_COLUMNS = {"smiles", "sequence", "id", "name", "target", "compound_id"}
+
+
+def _csv_problem(message: str) -> HTTPException:
+    return HTTPException(422, [{"loc": ["body", "file"], "msg": message, "type": "csv"}])
+
+
+def _value_column(frame: pd.DataFrame, asked: str | None) -> str:
+    """The column of measured values: the one asked for, else the table's only numeric one."""
+    if asked:
+        if asked not in frame.columns:
+            raise _csv_problem(
+                f"no column {asked!r}; the CSV has {', '.join(map(str, frame.columns))}"
+            )
+        return asked
+    numeric = [
+        str(c)
+        for c in frame.columns
+        if str(c).lower() not in IDENTITY_COLUMNS
+        and pd.to_numeric(frame[c], errors="coerce").notna().mean() >= 0.9
+    ]
+    if len(numeric) != 1:
+        raise _csv_problem(
+            "name the column of measured values (target_column): "
+            + (f"candidates {', '.join(numeric)}" if numeric else "no numeric column found")
+        )
+    return numeric[0]
+
+
+def _read_assay_upload(content: bytes, params: dict[str, object]) -> int:
+    """Check the assay as the job will read it; the number of usable rows (422 if none)."""
+    from biomedfm.affinity.finetune import read_assay
+
+    with tempfile.TemporaryDirectory(prefix="biomedfm-upload-") as tmp:
+        path = Path(tmp) / "assay.csv"
+        path.write_bytes(content)
+        try:
+            assay = read_assay(
+                path,
+                str(params["target_column"]),
+                smiles_column=str(params["smiles_column"]),
+                sequence_column=params["sequence_column"],  # type: ignore[arg-type]
+                target_sequence=params["target_sequence"],  # type: ignore[arg-type]
+            )
+        except InputError as error:
+            raise _csv_problem(str(error).replace(str(path), "the upload")) from None
+    return len(assay.frame)
+
+
+@router.post(
+    "/finetune",
+    status_code=202,
+    responses={413: {"model": Problem, "description": "Upload over the size limit."}},
+)
+async def finetune_job(
+    services: ServicesDep,
+    key: KeyDep,
+    response: Response,
+    file: Annotated[
+        UploadFile, File(description="Assay CSV: a smiles column and a column of measured values.")
+    ],
+    target_column: Annotated[
+        str | None,
+        Form(
+            max_length=200,
+            description="Column of measured values (pki, pic50, ...); "
+            "default: the table's only numeric column.",
+        ),
+    ] = None,
+    base: Annotated[FinetuneBase, Form(description="Pretrained start.")] = "kiba",
+    target_sequence: Annotated[
+        str | None,
+        Form(max_length=5000, description="The one target's protein sequence (single target)."),
+    ] = None,
+    sequence_column: Annotated[
+        str | None, Form(max_length=200, description="Column of sequences (several targets).")
+    ] = None,
+    smiles_column: Annotated[str, Form(min_length=1, max_length=200)] = "smiles",
+    epochs: Annotated[int, Form(ge=1, le=200, description="Epochs per member.")] = 40,
+    idempotency_key: IdempotencyKey = None,
+) -> JobOut:
+    """Fine-tune a model on your assay (a job); its result names the new model (``ft-…``),
+    which ``/affinity/predict`` and the other endpoints then take as ``model``."""
+    limit = services.settings.service.max_upload_bytes
+    content = await file.read(limit + 1)
+    if len(content) > limit:
+        raise HTTPException(413, f"upload is over {limit} bytes: split the file")
+    try:
+        text = content.decode("utf-8-sig")
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _csv_problem(f"not a UTF-8 CSV file: {error}") from None
+    params: dict[str, object] = {
+        "name": new_finetuned_name(),
+        "csv": text,
+        "target_column": _value_column(frame, target_column),
+        "base": base,
+        "smiles_column": smiles_column,
+        "sequence_column": sequence_column or None,
+        "target_sequence": target_sequence or None,
+        "epochs": epochs,
+    }
+    await asyncio.to_thread(_read_assay_upload, content, params)
+    return submit_job(services, key, "affinity-finetune", params, idempotency_key, response)

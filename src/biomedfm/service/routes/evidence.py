@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Response
 from biomedfm.errors import InputError
 from biomedfm.service.deps import KeyDep, ServicesDep
 from biomedfm.service.limits import LimitChecker
-from biomedfm.service.routes.affinity import IdempotencyKey, _check_model
+from biomedfm.service.routes.affinity import MODEL_RESPONSES, IdempotencyKey, _check_model
 from biomedfm.service.routes.submit import submit_job
 from biomedfm.service.schemas import (
     KEYED_RESPONSES,
@@ -24,7 +24,7 @@ from biomedfm.service.schemas import (
 router = APIRouter(prefix="/evidence", tags=["evidence"], responses=KEYED_RESPONSES)
 
 
-@router.post("/ask", status_code=202)
+@router.post("/ask", status_code=202, responses=MODEL_RESPONSES)
 def ask(
     body: AskRequest,
     services: ServicesDep,

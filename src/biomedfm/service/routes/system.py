@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from biomedfm import __version__
 from biomedfm.affinity.io import list_shipped_models, read_model_config
 from biomedfm.service.deps import ServicesDep
-from biomedfm.service.schemas import Examples, Health, ModelCard, ModelInfo, ModelList, Problem
+from biomedfm.service.models import list_finetuned
+from biomedfm.service.schemas import (
+    Examples,
+    FinetunedModel,
+    Health,
+    ModelCard,
+    ModelInfo,
+    ModelList,
+    Problem,
+)
 
 router = APIRouter(tags=["system"])
 
@@ -29,8 +39,9 @@ def health(services: ServicesDep) -> Health:
 
 
 @router.get("/models")
-def models() -> ModelList:
-    """The shipped affinity models, and the card of every shipped model."""
+def models(services: ServicesDep) -> ModelList:
+    """The shipped affinity models, the card of every shipped model, and the models fine-tuned
+    through this service."""
     from biomedfm.model_cards import shipped_models
 
     infos = []
@@ -56,7 +67,8 @@ def models() -> ModelList:
         )
         for m in shipped_models()
     ]
-    return ModelList(models=infos, cards=cards)
+    finetuned = [FinetunedModel(**m) for m in list_finetuned(services.settings.home)]
+    return ModelList(models=infos, cards=cards, finetuned=finetuned)
 
 
 @router.get("/examples")
@@ -79,14 +91,73 @@ def examples() -> Examples:
         "CN1C=NC2=C1C(=O)N(C(=O)N2C)C caffeine",
         "CC(C)Cc1ccc(cc1)C(C)C(=O)O ibuprofen",
     ]
+    structure, assay = _example_structure(), _example_assay()
     return Examples(
         pairs_csv="\n".join(rows),
         screen_fasta="\n".join(
             f">{t}\n{q}" for t, q in zip(targets["protein"], targets["sequence"], strict=True)
         ),
         screen_compounds="\n".join(library),
-        question="Do statins reduce the risk of stroke in elderly patients?",
+        question=EXAMPLE_QUESTION,
+        structure=structure[1] if structure else None,
+        structure_name=structure[0] if structure else None,
+        assay_csv=assay[1] if assay else None,
+        assay_target_sequence=assay[2] if assay else None,
+        assay_name=assay[0] if assay else None,
     )
+
+
+EXAMPLE_QUESTION = (
+    "Do preoperative statins reduce atrial fibrillation after coronary artery bypass grafting?"
+)
+"""A question the PubMedQA corpus (``make run``) answers, with quotes that agree."""
+EXAMPLE_STRUCTURE = "dynamics/bfactor/1BGF_CA.pdb"
+EXAMPLE_ASSAY = ("moleculeace/CHEMBL1871_Ki_train.csv", "CHEMBL1871_Ki")
+
+
+def _data_file(relative: str) -> Path | None:
+    """A file of the data folder (BIOMEDFM_DATA or ../shared/data), None without one: the
+    examples that need real measurements are taken from there, never copied into the package."""
+    from biomedfm.config import resolve_data_dir
+    from biomedfm.errors import InputError
+
+    try:
+        path = resolve_data_dir(None) / relative
+    except InputError:
+        return None
+    return path if path.is_file() else None
+
+
+def _example_structure() -> tuple[str, str] | None:
+    path = _data_file(EXAMPLE_STRUCTURE)
+    if path is None:
+        return None
+    text = path.read_text()
+    residues = sum(
+        line.startswith("ATOM") and line[12:16].strip() == "CA" for line in text.splitlines()
+    )
+    return f"{path.name}, {residues} C-alpha atoms (B-factor benchmark set)", text
+
+
+def _example_assay() -> tuple[str, str, str] | None:
+    """(name, smiles,pki CSV, target sequence) of a non-kinase ChEMBL assay."""
+    import csv
+
+    import pandas as pd
+
+    path, targets = _data_file(EXAMPLE_ASSAY[0]), _data_file("moleculeace/targets.csv")
+    if path is None or targets is None:
+        return None
+    with targets.open(newline="") as handle:
+        row = next((r for r in csv.DictReader(handle) if r["dataset"] == EXAMPLE_ASSAY[1]), None)
+    if row is None:
+        return None
+    frame = pd.read_csv(path)[["smiles", "pki"]]
+    name = (
+        f"{row['dataset']}: {row['target']} ({row['target_class']}), pKi, "
+        f"{len(frame)} compounds of the MoleculeACE train split"
+    )
+    return name, frame.to_csv(index=False), row["sequence"]
 
 
 @lru_cache(maxsize=4096)

@@ -176,6 +176,24 @@ $("screen-example").addEventListener("click", () => loadExample((e) => {
 }));
 $("ask-example").addEventListener("click", () => loadExample((e) => { $("ask-question").value = e.question; }));
 
+// Examples that need real measurements come from the server's data folder; say so when absent.
+let exampleAssay = null;
+$("finetune-example").addEventListener("click", () => loadExample((e) => {
+  if (!e.assay_csv) { setStatus("finetune-status", "this server has no data folder (BIOMEDFM_DATA) to take an example assay from", true); return; }
+  exampleAssay = new File([e.assay_csv], "example_assay.csv", {type: "text/csv"});
+  $("finetune-file").value = "";
+  $("finetune-sequence").value = e.assay_target_sequence || "";
+  $("finetune-column").value = "pki";
+  $("finetune-example-name").textContent = `example: ${e.assay_name}`;
+}));
+$("finetune-file").addEventListener("change", () => { exampleAssay = null; $("finetune-example-name").textContent = ""; });
+$("dynamics-example").addEventListener("click", () => loadExample((e) => {
+  if (!e.structure) { setStatus("dynamics-status", "this server has no data folder (BIOMEDFM_DATA) to take an example structure from", true); return; }
+  $("dynamics-structure").value = e.structure;
+  $("dynamics-format").value = "pdb";
+  $("dynamics-example-name").textContent = `example: ${e.structure_name}`;
+}));
+
 $("predict-run").addEventListener("click", async () => {
   try {
     const pairs = parsePairs($("predict-pairs").value);
@@ -304,6 +322,84 @@ $("effect-run").addEventListener("click", async () => {
   } catch (error) { setStatus("effect-status", error.message, true); }
 });
 
+function renderFinetune(result) {
+  const skipped = result.skipped.length ? `<p class="warn">${result.skipped.length} row(s) left out: ${result.skipped.slice(0, 5).map((s) => `line ${s.line}: ${esc(s.error)}`).join("; ")}</p>` : "";
+  $("finetune-result").innerHTML = `<p data-testid="finetune-model">Model <b>${esc(result.model)}</b> (from ${esc(result.base)}) learned ${result.compounds} compounds in ${result.seconds} s:
+    out-of-fold RMSE <b>${result.oof_rmse.toFixed(3)}</b> ${esc(result.target)}, 90% intervals hold ${(result.coverage90 * 100).toFixed(1)}% of the held-out values.</p>${skipped}
+    <button id="finetune-use" data-testid="finetune-use">Predict with ${esc(result.model)}</button>`;
+  $("finetune-use").addEventListener("click", () => {
+    document.querySelector('.tab[data-tab="predict"]').click();
+    $("predict-model").value = result.model;
+  });
+}
+
+$("finetune-run").addEventListener("click", async () => {
+  try {
+    const file = $("finetune-file").files[0] || exampleAssay;
+    if (!file) throw new Error("choose a CSV file (or load the example) first");
+    const form = new FormData();
+    form.append("file", file);
+    form.append("base", $("finetune-base").value);
+    form.append("epochs", $("finetune-epochs").value || "40");
+    if ($("finetune-column").value.trim()) form.append("target_column", $("finetune-column").value.trim());
+    const sequence = $("finetune-sequence").value.replace(/\s+/g, "");
+    if (sequence) form.append("target_sequence", sequence);
+    setStatus("finetune-status", "checking the assay…");
+    const job = await api("POST", "/affinity/finetune", form, true);
+    const result = await followJob(job.id, "finetune-status");
+    renderFinetune(result);
+    await loadModels();
+    if (sequence) {  // so Predict can be tried at once on the assay's own target
+      $("predict-pairs").value = "smiles,sequence\n" + ["CC(=O)Oc1ccccc1C(=O)O", "CC(C)Cc1ccc(cc1)C(C)C(=O)O"].map((s) => `${s},${sequence}`).join("\n");
+    }
+  } catch (error) { setStatus("finetune-status", error.message, true); }
+});
+
+$("dynamics-file").addEventListener("change", async () => {
+  const file = $("dynamics-file").files[0];
+  if (!file) return;
+  $("dynamics-structure").value = await file.text();
+  $("dynamics-format").value = /\.cif$/i.test(file.name) ? "cif" : "pdb";
+});
+
+// Flexibility along the chain: one line per chain, residues on x.
+function renderProfile(rows) {
+  const W = 720, H = 200, P = 34;
+  const values = rows.map((r) => r.pred_rmsf_angstrom);
+  const lo = Math.min(...values), hi = Math.max(...values), span = hi - lo || 1;
+  const x = (i) => P + (rows.length === 1 ? 0 : (i / (rows.length - 1)) * (W - 2 * P));
+  const y = (v) => H - P - ((v - lo) / span) * (H - 2 * P);
+  const path = rows.map((r, i) => `${i ? "L" : "M"}${x(i).toFixed(1)},${y(r.pred_rmsf_angstrom).toFixed(1)}`).join("");
+  $("dynamics-plot").innerHTML = `<figure><svg width="${W}" height="${H}" role="img" aria-label="predicted RMSF per residue">
+    <text x="${P}" y="14">predicted RMSF (Å) per residue, ${rows.length} residues</text>
+    <path d="${path}" class="profile" fill="none"/>
+    <text x="2" y="${y(hi) + 4}" class="tick">${hi.toFixed(2)}</text><text x="2" y="${y(lo)}" class="tick">${lo.toFixed(2)}</text>
+    <text x="${P}" y="${H - 8}" class="tick">${esc(rows[0].chain)}${rows[0].resnum}</text><text x="${W - P - 40}" y="${H - 8}" class="tick">${esc(rows[rows.length - 1].chain)}${rows[rows.length - 1].resnum}</text></svg></figure>`;
+}
+
+$("dynamics-run").addEventListener("click", async () => {
+  try {
+    const structure = $("dynamics-structure").value;
+    if (!structure.trim()) throw new Error("paste a structure, upload one, or load the example");
+    const task = $("dynamics-task").value;
+    const job = await api("POST", "/dynamics", {structure, format: $("dynamics-format").value, task});
+    const result = await followJob(job.id, "dynamics-status");
+    if (result.task === "flexibility") {
+      renderProfile(result.rows);
+      renderTable("dynamics-table", result.rows);
+    } else {
+      $("dynamics-plot").innerHTML = `<button data-testid="dynamics-mmcif">Download ensemble (${result.conformers} conformers, mmCIF)</button>`;
+      $("dynamics-plot").querySelector("button").addEventListener("click", () => {
+        const link = document.createElement("a");
+        link.href = URL.createObjectURL(new Blob([result.mmcif], {type: "chemical/x-mmcif"}));
+        link.download = "ensemble.cif";
+        link.click();
+      });
+      renderTable("dynamics-table", result.states);
+    }
+  } catch (error) { setStatus("dynamics-status", error.message, true); }
+});
+
 async function download(job, format) {
   const data = await api("GET", `/jobs/${job}/result?format=${format}`);
   const blob = new Blob([format === "csv" ? data : JSON.stringify(data, null, 2)], {type: format === "csv" ? "text/csv" : "application/json"});
@@ -319,7 +415,7 @@ async function loadJobs() {
     const rows = jobs.map((j) => `<tr data-job="${esc(j.id)}"><td>${esc(j.id.slice(0, 8))}</td><td>${esc(j.kind)}</td>
       <td class="st-${esc(j.status)}">${esc(j.status)}</td><td>${Math.round(j.progress * 100)}%</td>
       <td>${new Date(j.created_at * 1000).toLocaleString()}</td><td>${esc(j.error || j.message)}</td><td>
-      ${j.status === "succeeded" ? `<button data-dl="json">JSON</button>${j.kind.startsWith("affinity") ? '<button data-dl="csv">CSV</button>' : ""}` : ""}
+      ${j.status === "succeeded" ? `<button data-dl="json">JSON</button>${["affinity-predict", "affinity-screen", "dynamics"].includes(j.kind) ? '<button data-dl="csv">CSV</button>' : ""}` : ""}
       ${["queued", "running"].includes(j.status) ? '<button data-cancel="1">Cancel</button>' : ""}</td></tr>`).join("");
     $("jobs-table").innerHTML = `<table class="results"><thead><tr><th>id</th><th>kind</th><th>status</th><th>progress</th><th>created</th><th>message</th><th></th></tr></thead><tbody>${rows}</tbody></table>`;
     $("jobs-table").querySelectorAll("button").forEach((b) => b.addEventListener("click", async () => {
@@ -336,14 +432,23 @@ document.querySelectorAll(".tab").forEach((tab) => tab.addEventListener("click",
   if (tab.dataset.tab === "jobs") loadJobs();
 }));
 
+// Shipped and fine-tuned models in every model list (the selection is kept).
+async function loadModels() {
+  const {models, cards, finetuned} = await api("GET", "/models");
+  const options = models.map((m) => [m.name, `${m.name} ${m.version} (${m.target})`])
+    .concat((finetuned || []).map((m) => [m.name, `${m.name} fine-tuned from ${m.base} (${m.target}, ${m.compounds} compounds)`]));
+  document.querySelectorAll(".model-select").forEach((select) => {
+    const kept = select.value || "davis-lite";
+    select.innerHTML = options.map(([name, label]) => `<option value="${esc(name)}"${name === kept ? " selected" : ""}>${esc(label)}</option>`).join("");
+  });
+  return cards;
+}
+
 (async () => {
   try {
     const health = await api("GET", "/health");
     $("health").textContent = `service ${health.version} · queue ${health.queue} · ${health.evidence_documents} evidence documents`;
-    const {models, cards} = await api("GET", "/models");
-    document.querySelectorAll(".model-select").forEach((select) => {
-      select.innerHTML = models.map((m) => `<option value="${esc(m.name)}"${m.name === "davis-lite" ? " selected" : ""}>${esc(m.name)} ${esc(m.version)} (${esc(m.target)})</option>`).join("");
-    });
+    const cards = await loadModels();
     $("models-cards").innerHTML = cards.map((c) => `<details class="card" data-testid="model-card"><summary><b>${esc(c.kind)} · ${esc(c.name)}</b> ${esc(c.version)} · ${c.size_mb} MB — ${esc(c.summary)}</summary><pre class="card-text">${esc(c.card)}</pre></details>`).join("");
   } catch (error) { $("health").textContent = `service unreachable: ${error.message}`; }
 })();
