@@ -17,8 +17,13 @@ that 20%). In the same run, on the same compounds:
 interval coverage of the fine-tuned models, seconds per fine-tune, and the published means
 (SVM on ECFP 0.671 / 0.751 on the real test splits; not the same compounds: an anchor only).
 
+``--bases`` may name ``encoder`` (the scratch network with the MOSES-pretrained drug tower:
+the gain of that pretraining is its difference from ``scratch``). ``--merge EARLIER.json``
+keeps an earlier report's per-dataset measures and adds this run's (the split is seeded).
+
 Usage: python benchmarks/affinity_finetune.py [--data-dir ../shared/data]
-       [--datasets CHEMBL214_Ki ...] [--bases kiba davis scratch] [--curve 50 100 200 500]
+       [--datasets CHEMBL214_Ki ...] [--bases kiba davis encoder scratch]
+       [--curve 50 100 200 500] [--merge EARLIER.json]
        [--out benchmarks/results/affinity_finetune.json]
 """
 
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -145,8 +151,27 @@ def evaluate(
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, float]:
-    keys = [k for k in rows[0] if k.endswith(("_rmse", "_coverage90", "_seconds"))]
-    return {k: round(float(np.nanmean([r[k] for r in rows])), 4) for k in keys}
+    """Means over the datasets that have each measure (all of them once a run is complete)."""
+    keys = dict.fromkeys(
+        k for r in rows for k in r if k.endswith(("_rmse", "_coverage90", "_seconds"))
+    )
+    return {k: round(float(np.nanmean([r[k] for r in rows if k in r])), 4) for k in keys} | {
+        "datasets": len(rows)
+    }
+
+
+def merge_rows(previous: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per dataset, the earlier run's measures with this run's added or replacing them (the
+    inner split is seeded, so both runs scored the same compounds)."""
+    merged = {r["dataset"]: dict(r) for r in previous}
+    for row in new:
+        merged.setdefault(row["dataset"], {}).update(row)
+    return list(merged.values())
+
+
+def wins(rows: list[dict[str, Any]], a: str, b: str) -> str:
+    both = [r for r in rows if f"{a}_rmse" in r and f"{b}_rmse" in r]
+    return f"{sum(r[f'{a}_rmse'] < r[f'{b}_rmse'] for r in both)}/{len(both)}"
 
 
 def main() -> None:
@@ -157,6 +182,12 @@ def main() -> None:
     parser.add_argument("--curve", nargs="*", type=int, default=[])
     parser.add_argument("--epochs", type=int, default=FinetuneSettings().epochs)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        default=None,
+        help="an earlier report: its per-dataset measures are kept, this run's added",
+    )
     args = parser.parse_args()
     directory = resolve_data_dir(args.data_dir) / "moleculeace"
     targets = read_datasets(directory, args.datasets)
@@ -172,7 +203,26 @@ def main() -> None:
     for target in targets:
         rows.append(evaluate(directory, target, args.bases, None, args.epochs))
         print(rows[-1], flush=True)
-    report["all"] = {"mean": summarise(rows), "per_dataset": rows}
+    if args.merge is not None:
+        earlier = json.loads(args.merge.read_text())
+        rows = merge_rows(earlier.get("all", earlier).get("per_dataset", []), rows)
+    kinase = {r["dataset"] for r in read_datasets(directory, None) if r["target_class"] == "Kinase"}
+    report["all"] = {
+        "mean": summarise(rows),
+        "mean_kinase": summarise([r for r in rows if r["dataset"] in kinase]),
+        "mean_nonkinase": summarise([r for r in rows if r["dataset"] not in kinase]),
+        "wins": {
+            f"{a} over {b}": wins(rows, a, b)
+            for a, b in [
+                ("finetune:encoder", "finetune:scratch"),
+                ("finetune:encoder", "svm"),
+                ("finetune:kiba", "finetune:scratch"),
+                ("finetune:kiba", "svm"),
+                ("finetune:encoder", "finetune:kiba"),
+            ]
+        },
+        "per_dataset": rows,
+    }
     for size in args.curve:
         curve = [evaluate(directory, t, args.bases, size, args.epochs) for t in targets]
         report[f"n{size}"] = {"mean": summarise(curve), "per_dataset": curve}

@@ -1,7 +1,8 @@
 """Every model the package ships, with its version, size and model card.
 
 A shipped model is a folder under ``affinity/models``, ``evidence/models`` or
-``dynamics/models`` holding ``config.json`` (its ``version``), its weights and ``README.md``
+``dynamics/models`` holding ``config.json`` (``encoder.json`` for the pretrained drug encoder;
+either gives its ``version``), its weights and ``README.md``
 (the card: what it is, training data, intended use and domain, validation numbers with their
 commands, licence). The CLI (``affinity models``, ``evidence models``, ``dynamics models``),
 ``GET /api/v1/models`` and the web UI all read them from here.
@@ -52,6 +53,13 @@ def shipped_models(kind: str | None = None) -> list[ShippedModel]:
     return [m for m in _scan() if kind is None or m.kind == kind]
 
 
+CONFIG_FILES = ("config.json", "encoder.json")  # a model, or a pretrained encoder
+
+
+def _config_path(directory: Path) -> Path | None:
+    return next((directory / n for n in CONFIG_FILES if (directory / n).is_file()), None)
+
+
 @lru_cache(maxsize=1)
 def _scan() -> tuple[ShippedModel, ...]:
     """Every shipped model's card, read once per process (``GET /models`` asks each time)."""
@@ -59,8 +67,8 @@ def _scan() -> tuple[ShippedModel, ...]:
     for name_of_kind, folder in KINDS.items():
         if not folder.is_dir():
             continue
-        for directory in sorted(p for p in folder.iterdir() if (p / "config.json").is_file()):
-            config = json.loads((directory / "config.json").read_text())
+        for directory in sorted(p for p in folder.iterdir() if _config_path(p) is not None):
+            config = json.loads(_config_path(directory).read_text())  # type: ignore[union-attr]
             card_path = directory / CARD_FILE
             card = card_path.read_text() if card_path.is_file() else ""
             found.append(

@@ -189,7 +189,7 @@ def test_a_newcomer_runs_the_examples_and_tells_rows_apart(
 
     page.locator("nav .tab", has_text="Evidence").click()
     page.get_by_test_id("ask-example").click()
-    page.wait_for_function("document.querySelector('#ask-question').value.includes('statins')")
+    page.wait_for_function("document.querySelector('#ask-question').value.includes('aripiprazole')")
     page.get_by_test_id("ask-run").click()
     page.get_by_test_id("ask-status").filter(has_text="no evidence corpus").wait_for()
 

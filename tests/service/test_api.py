@@ -369,7 +369,9 @@ def test_stance_and_effect_endpoints_read_with_the_reader(api: TestClient, user_
     blank = {"pairs": [{"claim": claim, "evidence": "   "}]}
     response = api.post("/api/v1/evidence/stance", json=blank, headers=h(user_key))
     assert response.status_code == 422
-    assert "pair 0: 'evidence'" in response.text
+    problem = response.json()["detail"][0]
+    assert problem["loc"] == ["body", "pairs", 0, "evidence"]
+    assert "only white space" in problem["msg"]
     too_many = {"pairs": [{"claim": claim, "evidence": "x"}] * 257}
     assert (
         api.post("/api/v1/evidence/stance", json=too_many, headers=h(user_key)).status_code == 422

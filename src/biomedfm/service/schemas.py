@@ -6,9 +6,12 @@ checked per request by :mod:`biomedfm.service.limits` and reported in the same 4
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from biomedfm.evidence.reader.trial import NOT_BLANK, READABLE_TEXT
 
 ModelName = Field(
     default="davis-lite",
@@ -17,6 +20,17 @@ ModelName = Field(
     description="Shipped model name (see /models): davis, davis-lite, kiba, kiba-lite; or a "
     "model fine-tuned through this service (ft-…).",
 )
+
+
+def _not_blank(value: str) -> str:
+    if re.search(NOT_BLANK, value) is None:
+        raise ValueError("holds only white space: write the text")
+    return value
+
+
+NonBlank = Annotated[str, AfterValidator(_not_blank)]
+BLANK_REFUSED: dict[str, Any] = {"pattern": NOT_BLANK}
+"""Stated in the schema; checked by ``_not_blank`` so the error says what to fix."""
 
 
 class _Body(BaseModel):
@@ -75,7 +89,27 @@ class ScreenRequest(_Body):
 
 
 class AskRequest(_Body):
-    question: str = Field(min_length=3, max_length=100_000, description="The question.")
+    """``smiles`` and ``sequence`` come together or not at all (one-of, stated in the schema)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"properties": {"smiles": {"type": "null"}, "sequence": {"type": "null"}}},
+                {
+                    "required": ["smiles", "sequence"],
+                    "properties": {"smiles": {"type": "string"}, "sequence": {"type": "string"}},
+                },
+            ]
+        },
+    )
+
+    question: NonBlank = Field(
+        min_length=3,
+        max_length=100_000,
+        json_schema_extra=BLANK_REFUSED,
+        description="The question.",
+    )
     contexts: list[str] | None = Field(
         default=None,
         max_length=1000,
@@ -92,9 +126,17 @@ class AskRequest(_Body):
 
 
 class StancePair(_Body):
-    claim: str = Field(min_length=1, max_length=2000, description="The claim or question.")
-    evidence: str = Field(
-        min_length=1, max_length=20_000, description="The evidence sentence or passage."
+    claim: NonBlank = Field(
+        min_length=1,
+        max_length=2000,
+        json_schema_extra=BLANK_REFUSED,
+        description="The claim or question.",
+    )
+    evidence: NonBlank = Field(
+        min_length=1,
+        max_length=20_000,
+        json_schema_extra=BLANK_REFUSED,
+        description="The evidence sentence or passage.",
     )
     id: str | None = Field(default=None, max_length=200, description="Your id for the pair.")
 
@@ -121,12 +163,28 @@ class StanceResponse(BaseModel):
 
 
 class EffectRequest(_Body):
-    intervention: str = Field(min_length=1, max_length=2000, description="Intervention arm.")
-    comparator: str = Field(min_length=1, max_length=2000, description="Comparator arm.")
-    outcome: str = Field(min_length=1, max_length=2000, description="Outcome measured.")
+    intervention: NonBlank = Field(
+        min_length=1,
+        max_length=2000,
+        json_schema_extra=BLANK_REFUSED,
+        description="Intervention arm.",
+    )
+    comparator: NonBlank = Field(
+        min_length=1,
+        max_length=2000,
+        json_schema_extra=BLANK_REFUSED,
+        description="Comparator arm.",
+    )
+    outcome: NonBlank = Field(
+        min_length=1,
+        max_length=2000,
+        json_schema_extra=BLANK_REFUSED,
+        description="Outcome measured.",
+    )
     text: str = Field(
         min_length=1,
         max_length=2_000_000,
+        json_schema_extra={"pattern": READABLE_TEXT},  # the reader's own check, its message
         description="The trial report (abstract or full text) to read.",
     )
     id: str | None = Field(default=None, max_length=200, description="Your id for the prompt.")

@@ -12,6 +12,12 @@ import re
 from biomedfm.evidence.sentences import split_sentences
 
 MIN_SENTENCE_CHARS = 25
+NOT_BLANK = "[^\\t-\\r\\x1c- \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+"""A character outside Python's ``str.isspace`` set, spelled out because ``\\S`` differs
+between Python and the ECMA regexes of JSON Schema (the API's text fields state it)."""
+READABLE_TEXT = NOT_BLANK + "[^\\n\\r]{23,}" + NOT_BLANK
+"""What a report needs to be read at all: MIN_SENTENCE_CHARS characters on one line, from
+and to a non-blank one (the API states it as the ``text`` pattern)."""
 MAX_SENTENCE_CHARS = 1500
 _HEADER = re.compile(r"^\s*(?:[A-Z][A-Z0-9 .&/_-]*:|TITLE:)\s*$")
 
@@ -34,6 +40,10 @@ def _spans_and_sections(text: str) -> list[tuple[tuple[int, int], str]]:
                     span = (offset + start, offset + min(end, start + MAX_SENTENCE_CHARS))
                     out.append((span, section))
         offset += len(line)
+    if not out:  # no sentence the splitter can find: the first long enough run of one line
+        found = re.search(READABLE_TEXT, text)
+        if found is not None:
+            out.append(((found.start(), min(found.end(), found.start() + MAX_SENTENCE_CHARS)), ""))
     return out
 
 

@@ -107,10 +107,9 @@ def examples() -> Examples:
     )
 
 
-EXAMPLE_QUESTION = (
-    "Do preoperative statins reduce atrial fibrillation after coronary artery bypass grafting?"
-)
-"""A question the PubMedQA corpus (``make run``) answers, with quotes that agree."""
+EXAMPLE_QUESTION = "Is aripiprazole a new risk factor for pathological gambling?"
+"""A question the PubMedQA corpus of ``make run`` answers (yes, three supporting quotes from a
+case series, one of them its finding)."""
 EXAMPLE_STRUCTURE = "dynamics/bfactor/1BGF_CA.pdb"
 EXAMPLE_ASSAY = ("moleculeace/CHEMBL1871_Ki_train.csv", "CHEMBL1871_Ki")
 
