@@ -6,6 +6,7 @@ operation, and prints one JSON line: operations, generated cases, 5xx failures, 
 Needs `pip install schemathesis`.
 
 Usage: python benchmarks/service_schemathesis.py [--max-examples 100] [--checks all]
+       [--log schemathesis.log]
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument(
         "--checks", default="not_a_server_error", help="schemathesis checks, e.g. all"
     )
+    parser.add_argument("--log", type=Path, default=None, help="keep schemathesis' whole output")
     args = parser.parse_args()
     binary = shutil.which("schemathesis") or str(Path(sys.executable).parent / "schemathesis")
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,6 +76,8 @@ def main() -> None:
     cases = re.findall(r"(\d+) generated", output)
     operations = re.findall(r"(\d+) (?:operations? )?(?:tested|selected)", output)
     print(output[-3000:], file=sys.stderr)
+    if args.log is not None:
+        args.log.write_text(output)
     print(
         json.dumps(
             {

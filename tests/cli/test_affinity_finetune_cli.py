@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
+from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from biomedfm.affinity.demo import demo_pairs
@@ -103,3 +105,65 @@ def test_bad_options_are_named(tmp_path: Path) -> None:
     )
     assert column.exit_code == 2
     assert "'affinity'" in column.output
+
+
+def test_replicates_are_averaged_and_conflicting_ones_left_out(tmp_path: Path) -> None:
+    from biomedfm.affinity.finetune import read_assay
+
+    path = _assay(tmp_path / "assay.csv", n=25)
+    frame = pd.read_csv(path)
+    extra = pd.DataFrame(
+        {"smiles": ["OC", "C(O)CC", "OCCC"], "pki": [5.3, 9.0, 5.6]}
+    )  # methanol, propanol twice, written otherwise
+    pd.concat([frame, extra]).to_csv(path, index=False)
+    assay = read_assay(path, "pki", target_sequence=SEQUENCE)
+    assert len(assay.frame) == 24  # 25 + 3 rows, one merged, propanol's 3 left out
+    assert "averaged into it" in assay.skipped[27]
+    methanol = assay.frame.loc[assay.frame["smiles"] == "CO", "affinity"].item()
+    assert methanol == pytest.approx((5.1 + 5.3) / 2)
+    for line in (4, 28, 29):  # propanol: 5.3 on line 4, 9.0 and 5.6 below
+        assert "more than 1 apart" in assay.skipped[line]
+        assert "9 (line 28)" in assay.skipped[line]
+
+
+def test_non_numeric_values_are_named(tmp_path: Path) -> None:
+    path = _assay(tmp_path / "assay.csv")
+    frame = pd.read_csv(path).astype({"pki": object})
+    frame.loc[6, "pki"] = "n.d."
+    frame.to_csv(path, index=False)
+    result = runner.invoke(
+        app,
+        [
+            "affinity",
+            "finetune",
+            "-i",
+            str(path),
+            "-o",
+            str(tmp_path / "r"),
+            "--target-column",
+            "pki",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "'pki' is not a number in row(s) 7" in " ".join(result.output.split())
+
+
+@pytest.mark.slow
+def test_a_rerun_resumes_the_finished_run(tmp_path: Path) -> None:
+    assay = _assay(tmp_path / "assay.csv")
+    command = [
+        *("affinity", "finetune", "-i", str(assay), "-o", str(tmp_path / "run")),
+        *("--from", "kiba-lite", "--target-column", "pki", "--epochs", "2"),
+    ]
+    first = runner.invoke(app, command)
+    assert first.exit_code == 0, first.output
+    weights = tmp_path / "run" / "model" / "model.safetensors"
+    before = load_file(weights)
+    again = runner.invoke(app, command)
+    assert again.exit_code == 0, again.output
+    after = load_file(weights)  # the same run, resumed: the same weights (fp16 rounding)
+    for name, tensor in before.items():
+        torch.testing.assert_close(after[name].float(), tensor.float(), atol=2e-3, rtol=1e-3)
+    other = runner.invoke(app, [*command[:-2], "--epochs", "3"])
+    assert other.exit_code == 2
+    assert "--override" in other.output

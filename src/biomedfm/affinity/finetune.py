@@ -79,7 +79,8 @@ def read_assay(
     target_sequence: str | None = None,
 ) -> Assay:
     """The assay as a labelled pair table; rows with a bad SMILES or sequence are left out
-    (and listed), the rest are used.
+    (and listed), replicates averaged or, when they disagree, left out (listed too); the rest
+    are used.
 
     Raises:
         InputError: both sequence options, a bad target sequence, missing columns,
@@ -94,9 +95,13 @@ def read_assay(
             single = validate_sequence("".join(target_sequence.split()).upper())
     columns = PairColumns(smiles_column, sequence_column or "sequence", target_column)
     frame = read_pairs(path, columns, labelled=True, default_sequence=single)
-    errors = check_pairs(frame).errors
+    check = check_pairs(frame)
+    errors = check.errors
     skipped = {int(str(i)) + 2: str(m) for i, m in errors[errors != ""].items()}  # 1: header
-    frame = frame.loc[(errors == "").to_numpy()].reset_index(drop=True)
+    frame = frame.loc[(errors == "").to_numpy()]
+    frame, replicates = merge_replicates(frame, check.mols)
+    skipped = dict(sorted({**skipped, **replicates}.items()))
+    frame = frame.reset_index(drop=True)
     if len(frame) < 20:
         raise InputError(
             f"{path} has {len(frame)} usable rows ({len(skipped)} left out); fine-tuning "
@@ -105,6 +110,51 @@ def read_assay(
     frame["sequence"] = ["".join(s.split()).upper() for s in frame["sequence"]]
     frame["smiles"] = frame["smiles"].str.strip()
     return Assay(frame, single, skipped)
+
+
+REPLICATE_TOLERANCE = 1.0
+"""Measurements of one compound on one target further apart than this (log units, a 10-fold
+difference) contradict each other: both are left out rather than averaged."""
+
+
+def merge_replicates(
+    frame: pd.DataFrame, mols: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[int, str]]:
+    """One row per (compound, target): replicates (the same molecule, however written) are
+    averaged into the first; replicates that disagree by more than REPLICATE_TOLERANCE are
+    all left out. Returns the rows kept and, per file line merged or left out, why.
+    """
+    from rdkit import Chem
+
+    keys = [
+        (Chem.MolToSmiles(mols[s.strip()]), q)
+        for s, q in zip(frame["smiles"], frame["sequence"], strict=True)
+    ]
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for index, key in zip(frame.index, keys, strict=True):
+        groups.setdefault(key, []).append(index)
+    notes: dict[int, str] = {}
+    drop: list[Any] = []
+    values = frame["affinity"].astype(float)
+    frame = frame.copy()
+    for rows in (r for r in groups.values() if len(r) > 1):
+        lines = [int(str(i)) + 2 for i in rows]
+        measured = values.loc[rows]
+        smiles = str(frame.at[rows[0], "smiles"]).strip()
+        if measured.max() - measured.min() > REPLICATE_TOLERANCE:
+            shown = ", ".join(f"{v:g} (line {n})" for v, n in zip(measured, lines, strict=True))
+            for line in lines:
+                notes[line] = (
+                    f"compound {smiles} is measured {shown} on the same target, more than "
+                    f"{REPLICATE_TOLERANCE:g} apart: left out; keep the value you trust"
+                )
+            drop += rows
+        else:
+            frame.loc[rows[0], "affinity"] = float(measured.mean())
+            for line in lines[1:]:
+                notes[line] = f"replicate of line {lines[0]} ({smiles}): averaged into it"
+            drop += rows[1:]
+    return frame.drop(index=drop), notes
 
 
 def finetune_config(
