@@ -181,6 +181,9 @@ def main() -> None:
     parser.add_argument("--bases", nargs="+", default=["kiba", "davis", "scratch"])
     parser.add_argument("--curve", nargs="*", type=int, default=[])
     parser.add_argument("--epochs", type=int, default=FinetuneSettings().epochs)
+    parser.add_argument(
+        "--curve-only", action="store_true", help="only the --curve sizes, not the full assays"
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
         "--merge",
@@ -200,7 +203,7 @@ def main() -> None:
         },
     }
     rows = []
-    for target in targets:
+    for target in targets if not args.curve_only else []:
         rows.append(evaluate(directory, target, args.bases, None, args.epochs))
         print(rows[-1], flush=True)
     if args.merge is not None:
@@ -224,7 +227,10 @@ def main() -> None:
         "per_dataset": rows,
     }
     for size in args.curve:
-        curve = [evaluate(directory, t, args.bases, size, args.epochs) for t in targets]
+        curve = []
+        for target in targets:
+            curve.append(evaluate(directory, target, args.bases, size, args.epochs))
+            print(size, curve[-1], flush=True)
         report[f"n{size}"] = {"mean": summarise(curve), "per_dataset": curve}
     emit_report(report, args.out)
 

@@ -10,6 +10,7 @@ the needed stance suffices, no weighing), read off each chain's notes, so the we
 effect is measured on the same chains.
 
 Usage: python benchmarks/evidence_decisions.py [--data-dir ../shared/data] [--limit N] [--rule]
+       [--context-only]
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 from sklearn.model_selection import StratifiedKFold
 
 from biomedfm.config import resolve_data_dir
-from biomedfm.evidence.agents.team import EvidenceTeam
+from biomedfm.evidence.agents.team import CONTEXT_MIN_RELEVANCE, EvidenceTeam
 from biomedfm.evidence.decision import DecisionModel
 from biomedfm.evidence.decision_train import featurize, fit, read_pubmedqa, select_c
 from biomedfm.evidence.ingest import read_corpus
@@ -100,26 +101,10 @@ def cross_fitted_models(path: Path, rule: bool) -> tuple[dict[str, DecisionModel
     return models, "decision model, cross-fitted (5 folds)"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--rule", action="store_true", help="Rule-based decisions, no model.")
-    args = parser.parse_args()
-    path = resolve_data_dir(args.data_dir) / "pubmedqa" / "pqal_trainval.json"
-    questions = json.loads(path.read_text())
-    models, how = cross_fitted_models(path, args.rule)
-    if args.limit:
-        questions = dict(list(questions.items())[: args.limit])
-    results = [
-        run(
-            "with context",
-            lambda pubid, e: EvidenceTeam.from_contexts(
-                e["contexts"], pubid, decision_model=models[pubid]
-            ).answer(e["question"], pubid),
-            questions,
-        ),
-    ]
+def retrieval_only(
+    path: Path, questions: dict[str, dict[str, object]], models: dict[str, DecisionModel | None]
+) -> dict[str, object]:
+    """(b): every question against an index of all 500 abstracts."""
     with tempfile.TemporaryDirectory() as tmp:
         store = EvidenceStore(Path(tmp) / "corpus.sqlite")
         store.add(read_corpus(path))
@@ -131,7 +116,43 @@ def main() -> None:
             team.decision_model = models[pubid]
             return team.answer(str(entry["question"]), pubid)
 
-        results.append(run("retrieval only", answer, questions))
+        return run("retrieval only", answer, questions)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--rule", action="store_true", help="Rule-based decisions, no model.")
+    parser.add_argument(
+        "--context-only", action="store_true", help="Only (a), each question with its abstract."
+    )
+    parser.add_argument(
+        "--context-min-relevance",
+        type=float,
+        default=CONTEXT_MIN_RELEVANCE,
+        help="quote gate for passages given with the question",
+    )
+    args = parser.parse_args()
+    path = resolve_data_dir(args.data_dir) / "pubmedqa" / "pqal_trainval.json"
+    questions = json.loads(path.read_text())
+    models, how = cross_fitted_models(path, args.rule)
+    if args.limit:
+        questions = dict(list(questions.items())[: args.limit])
+    results = [
+        run(
+            "with context",
+            lambda pubid, e: EvidenceTeam.from_contexts(
+                e["contexts"],
+                pubid,
+                decision_model=models[pubid],
+                min_relevance=args.context_min_relevance,
+            ).answer(e["question"], pubid),
+            questions,
+        ),
+    ]
+    if not args.context_only:
+        results.append(retrieval_only(path, questions, models))
     for result in results:
         result["decisions_by"] = how
     print(json.dumps(results, indent=2))

@@ -14,7 +14,7 @@ runner = CliRunner()
 @pytest.mark.parametrize(
     ("kind", "names"),
     [
-        ("affinity", ["davis", "davis-lite", "kiba", "kiba-lite"]),
+        ("affinity", ["davis", "davis-lite", "encoder", "kiba", "kiba-lite"]),
         ("evidence", ["decision", "reader", "reader-direction"]),
         ("dynamics", ["flexibility"]),
     ],

@@ -53,8 +53,8 @@ def _encoder(tmp_path: Path, epochs: int = 3) -> tuple[Path, EncoderConfig]:
 
 
 def test_descriptors_are_computed_in_parallel_and_invalid_smiles_stay_nan() -> None:
-    serial = compute_descriptors(SMILES[:6] + ["not a smiles"], n_jobs=1)
-    parallel = compute_descriptors(SMILES[:6] + ["not a smiles"], n_jobs=2, chunk=3)
+    serial = compute_descriptors([*SMILES[:6], "not a smiles"], n_jobs=1)
+    parallel = compute_descriptors([*SMILES[:6], "not a smiles"], n_jobs=2, chunk=3)
     assert serial.shape == (7, len(DESCRIPTOR_NAMES))
     np.testing.assert_allclose(serial, parallel, equal_nan=True)
     assert np.isnan(serial[-1]).all()

@@ -45,8 +45,13 @@ def test_a_decision_never_contradicts_the_quotes_it_shows() -> None:
     assert consistent_decision(Decision.YES, [supporting]) == (Decision.YES, [])
     strong_against = contradicting.model_copy(update={"evidence_level": 2})
     assert consistent_decision(Decision.NO, [supporting, strong_against])[0] == Decision.NO
-    # one quote each way, equal weight: neither a yes nor a no is carried
+    # one quote each way, equal weight: across a corpus neither a yes nor a no is carried;
+    # in one study's passages a quote of the needed stance suffices
     assert consistent_decision(Decision.NO, [supporting, contradicting])[0] == Decision.MAYBE
+    assert consistent_decision(Decision.NO, [supporting, contradicting], weigh=False) == (
+        Decision.NO,
+        [],
+    )
     decision, why = consistent_decision(Decision.NO, [supporting])
     assert decision == Decision.MAYBE
     assert "no quote contradicts" in why[0]
