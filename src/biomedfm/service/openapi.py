@@ -23,6 +23,10 @@ STATED_LIMITS = (
     ("ScreenRequest", "compounds", "maxItems", "max_library"),
     ("ScreenRequest", "targets", "maxItems", "max_targets"),
     ("AskRequest", "question", "maxLength", "max_question_chars"),
+    ("Pair", "smiles", "maxLength", "max_smiles_chars"),
+    ("Pair", "sequence", "maxLength", "max_sequence_chars"),
+    ("Compound", "smiles", "maxLength", "max_smiles_chars"),
+    ("Target", "sequence", "maxLength", "max_sequence_chars"),
     ("AskRequest", "smiles", "maxLength", "max_smiles_chars"),
     ("AskRequest", "sequence", "maxLength", "max_sequence_chars"),
 )

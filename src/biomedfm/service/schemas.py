@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from biomedfm.chem.sequences import SEQUENCE_PATTERN
 from biomedfm.evidence.reader.trial import NOT_BLANK, READABLE_TEXT
 
 ModelName = Field(
@@ -29,6 +30,15 @@ def _not_blank(value: str) -> str:
 
 
 NonBlank = Annotated[str, AfterValidator(_not_blank)]
+
+
+def _not_boolean(value: object) -> object:
+    if isinstance(value, bool):  # JSON true/false is no integer, though Python's bool is one
+        raise ValueError("give a whole number, not true or false")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_not_boolean)]
 BLANK_REFUSED: dict[str, Any] = {"pattern": NOT_BLANK}
 """Stated in the schema; checked by ``_not_blank`` so the error says what to fix."""
 
@@ -71,7 +81,12 @@ class PredictResponse(BaseModel):
 
 class Target(_Body):
     name: str = Field(min_length=1, max_length=200, description="Target name for the output.")
-    sequence: str = Field(min_length=1, max_length=100_000, description="Protein sequence.")
+    sequence: str = Field(
+        min_length=1,
+        max_length=100_000,
+        json_schema_extra={"pattern": SEQUENCE_PATTERN},  # checked with validate_sequence's words
+        description="Protein sequence (one-letter codes).",
+    )
 
 
 class Compound(_Body):
@@ -85,7 +100,7 @@ class ScreenRequest(_Body):
     compounds: list[Compound] = Field(
         min_length=1, max_length=10_000_000, description="Library to rank."
     )
-    top: int = Field(default=100, ge=1, le=100_000, description="Hits kept per target.")
+    top: Count = Field(default=100, ge=1, le=100_000, description="Hits kept per target.")
 
 
 class AskRequest(_Body):
@@ -223,9 +238,9 @@ class DynamicsRequest(_Body):
         description="flexibility: per-residue table; ensemble: multi-model mmCIF + states.",
     )
     chains: list[str] | None = Field(default=None, max_length=100, description="Chains to keep.")
-    conformers: int = Field(default=50, ge=1, le=500, description="Ensemble size.")
-    states: int = Field(default=5, ge=1, le=50, description="States clustered from the ensemble.")
-    seed: int = Field(default=0, ge=0, description="Random seed of the ensemble.")
+    conformers: Count = Field(default=50, ge=1, le=500, description="Ensemble size.")
+    states: Count = Field(default=5, ge=1, le=50, description="States clustered from the ensemble.")
+    seed: Count = Field(default=0, ge=0, description="Random seed of the ensemble.")
 
 
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]

@@ -56,6 +56,11 @@ def cancel_job(job_id: str, services: ServicesDep, key: KeyDep) -> JobOut:
     responses={
         200: {"content": {"text/csv": {}, "application/json": {}}},
         404: {"model": Problem, "description": "No such job for this key."},
+        409: {
+            "model": Problem,
+            "description": "The job has no result yet (or failed), or a CSV was asked of a "
+            "result that is not a table.",
+        },
     },
 )
 def job_result(
@@ -72,9 +77,7 @@ def job_result(
         return Response(json.dumps(job.result), media_type="application/json")
     rows = job.result.get("rows") if isinstance(job.result, dict) else None
     if rows is None:
-        raise HTTPException(
-            422, f"a {job.kind} result is not a table: ask for format=json", headers=None
-        )
+        raise HTTPException(409, f"a {job.kind} result is not a table: ask for format=json")
     buffer = io.StringIO()
     pd.DataFrame(rows).to_csv(buffer, index=False)
     return Response(
