@@ -303,7 +303,15 @@ def models(
             f"{cv.get('ci', {}).get('mean', float('nan')):.3f}",
             domain if model.domain is not None else "not recorded",
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    from biomedfm.model_cards import shipped_models
+
+    for other in shipped_models("affinity"):
+        if other.name not in list_shipped_models():  # the encoder: a start for fine-tuning
+            console.print(
+                f"also: {other.name} {other.version} ({other.size_mb:.1f} MB): {other.summary}"
+            )
 
 
 @app.command()
