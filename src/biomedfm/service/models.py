@@ -18,8 +18,7 @@ from biomedfm.config import get_settings
 from biomedfm.errors import ModelNotFoundError
 
 FINETUNED_PATTERN = r"ft-[0-9a-f]{12}"
-MODEL_NAME_PATTERN = r"^(?:[a-z][a-z0-9-]{0,63}|" + FINETUNED_PATTERN + ")$"
-"""What a ``model`` field may hold: a shipped name or a fine-tuned model's name."""
+"""A fine-tuned model's name (the OpenAPI ``model`` pattern adds the shipped names to it)."""
 
 
 def finetuned_root(home: Path | None = None) -> Path:

@@ -287,6 +287,8 @@ async def finetune_job(
     content = await file.read(limit + 1)
     if len(content) > limit:
         raise HTTPException(413, f"upload is over {limit} bytes: split the file")
+    if not content.strip():
+        raise _csv_problem("the file is empty: send a CSV with a smiles column and your values")
     try:
         text = content.decode("utf-8-sig")
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
