@@ -350,6 +350,10 @@ class EnsembleFitter:
         (docs/benchmarks-history-2026-11.md, "Model selection"): the member learned (spread
         ~0.9), then one bad step left it predicting one constant.
         The peak comes from the epoch history (checkpoints of older runs may lack it).
+        With early stopping a member holds the weights of its best epoch, which on a small
+        assay can be one of the first, still close to predicting the mean: that is the
+        honest answer of little data, not a divergence (a diverged member was never its best
+        epoch), so only a non-finite spread counts then. Seen fine-tuning on 50 compounds.
         """
         now = self.prediction_spread()
         collapsed = []
@@ -357,7 +361,8 @@ class EnsembleFitter:
             key = f"spread_{member}"
             current = now[key]
             peak = max([info[key] for info in self.history if key in info] + [current])
-            if current < 0 or current < COLLAPSE_FRACTION * peak:
+            flat = current < COLLAPSE_FRACTION * peak and not self.config.early_stopping
+            if current < 0 or flat:
                 collapsed.append(member)
         return collapsed
 
