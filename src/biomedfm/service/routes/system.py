@@ -108,8 +108,8 @@ def examples() -> Examples:
 
 
 EXAMPLE_QUESTION = "Is aripiprazole a new risk factor for pathological gambling?"
-"""A question the PubMedQA corpus of ``make run`` answers (yes, three supporting quotes from a
-case series, one of them its finding)."""
+"""A question the PubMedQA corpus of ``make run`` answers: yes, with three supporting quotes
+from one study (graded a prospective cohort, level 3), one of them its finding."""
 EXAMPLE_STRUCTURE = "dynamics/bfactor/1BGF_CA.pdb"
 EXAMPLE_ASSAY = ("moleculeace/CHEMBL1871_Ki_train.csv", "CHEMBL1871_Ki")
 
