@@ -57,6 +57,12 @@ def page(live_server: str) -> Iterator[Any]:  # noqa: F811
         browser.close()
 
 
+def sign_in(page: Any, key: str) -> None:
+    """Paste the API key as a user does (the UI stores it on change)."""
+    page.get_by_test_id("api-key").fill(key)
+    page.get_by_test_id("api-key").dispatch_event("change")
+
+
 def test_predict_sort_ask_and_jobs_in_the_browser(
     page: Any,
     user_key: str,  # noqa: F811
@@ -64,8 +70,7 @@ def test_predict_sort_ask_and_jobs_in_the_browser(
 ) -> None:
     worker()
     page.get_by_test_id("health").filter(has_text="queue sqlite").wait_for()
-    page.get_by_test_id("api-key").fill(user_key)
-    page.get_by_test_id("api-key").dispatch_event("change")
+    sign_in(page, user_key)
 
     pairs = "\n".join(
         ["id,smiles,sequence"]
@@ -152,8 +157,7 @@ def test_a_newcomer_runs_the_examples_and_tells_rows_apart(
     worker: Callable[[], object],  # noqa: F811
 ) -> None:
     worker()
-    page.get_by_test_id("api-key").fill(user_key)
-    page.get_by_test_id("api-key").dispatch_event("change")
+    sign_in(page, user_key)
     page.get_by_test_id("predict-example").click()
     page.wait_for_function("document.querySelector('#predict-pairs').value.length > 0")
     page.get_by_test_id("predict-run").click()
@@ -222,8 +226,7 @@ def test_a_newcomer_fine_tunes_and_profiles_from_the_examples(
     worker: Callable[[], object],  # noqa: F811
 ) -> None:
     worker()
-    page.get_by_test_id("api-key").fill(user_key)
-    page.get_by_test_id("api-key").dispatch_event("change")
+    sign_in(page, user_key)
 
     page.locator("nav .tab", has_text="Fine-tune").click()
     page.get_by_test_id("finetune-example").click()
@@ -255,8 +258,7 @@ def test_a_newcomer_fine_tunes_and_profiles_from_the_examples(
 
 
 def test_bad_key_shows_a_clear_error(page: Any) -> None:
-    page.get_by_test_id("api-key").fill("bmf_wrong_key")
-    page.get_by_test_id("api-key").dispatch_event("change")
+    sign_in(page, "bmf_wrong_key")
     page.get_by_test_id("predict-pairs").fill(f"smiles,sequence\nCCO,{SEQUENCE}")
     page.get_by_test_id("predict-run").click()
     status = page.get_by_test_id("predict-status")

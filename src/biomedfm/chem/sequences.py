@@ -5,18 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 from biomedfm.errors import InputError
+from biomedfm.patterns import PYTHON_SPACE
 
 STANDARD_AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
 ALLOWED_LETTERS = frozenset(STANDARD_AMINO_ACIDS + "XU")
 MIN_SEQUENCE_LENGTH = 10
 MAX_SEQUENCE_LENGTH = 5000
 """Titin-sized inputs are out of scope; the bound keeps featurization time predictable."""
-_SPACE = "\\t-\\r\\x1c- \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
 _LETTERS = "".join(sorted(ALLOWED_LETTERS)) + "".join(sorted(ALLOWED_LETTERS)).lower()
-SEQUENCE_PATTERN = f"^(?:[{_SPACE}]*[{_LETTERS}]){{{MIN_SEQUENCE_LENGTH},}}[{_SPACE}]*$"
+SEQUENCE_PATTERN = f"^(?:[{PYTHON_SPACE}]*[{_LETTERS}]){{{MIN_SEQUENCE_LENGTH},}}[{PYTHON_SPACE}]*$"
 """What :func:`validate_sequence` accepts (length bound aside), as a JSON-schema regex:
 allowed letters in either case, at least MIN_SEQUENCE_LENGTH of them, white space anywhere
-(Python's white space, spelled out: ``\\s`` differs between Python and ECMA regexes)."""
+(Python's white space, :data:`biomedfm.patterns.PYTHON_SPACE`)."""
 
 _RESIDUE_INDEX = np.full(256, -1, dtype=np.int64)
 _RESIDUE_INDEX[np.frombuffer(STANDARD_AMINO_ACIDS.encode(), dtype=np.uint8)] = np.arange(20)

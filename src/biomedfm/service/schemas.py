@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from biomedfm.chem.sequences import SEQUENCE_PATTERN
-from biomedfm.evidence.reader.trial import NOT_BLANK, READABLE_TEXT
+from biomedfm.evidence.reader.trial import READABLE_TEXT
+from biomedfm.patterns import NOT_BLANK
 
 ModelName = Field(
     default="davis-lite",
@@ -39,8 +40,17 @@ def _not_boolean(value: object) -> object:
 
 
 Count = Annotated[int, BeforeValidator(_not_boolean)]
-BLANK_REFUSED: dict[str, Any] = {"pattern": NOT_BLANK}
-"""Stated in the schema; checked by ``_not_blank`` so the error says what to fix."""
+
+
+def _non_blank(max_length: int, description: str, min_length: int = 1) -> Any:
+    """A text field that must hold more than white space: stated in the schema as a pattern,
+    checked by ``_not_blank`` (so the error says what to fix, not which regex failed)."""
+    return Field(
+        min_length=min_length,
+        max_length=max_length,
+        json_schema_extra={"pattern": NOT_BLANK},
+        description=description,
+    )
 
 
 class _Body(BaseModel):
@@ -119,12 +129,7 @@ class AskRequest(_Body):
         },
     )
 
-    question: NonBlank = Field(
-        min_length=3,
-        max_length=100_000,
-        json_schema_extra=BLANK_REFUSED,
-        description="The question.",
-    )
+    question: NonBlank = _non_blank(100_000, "The question.", min_length=3)
     contexts: list[str] | None = Field(
         default=None,
         max_length=1000,
@@ -141,18 +146,8 @@ class AskRequest(_Body):
 
 
 class StancePair(_Body):
-    claim: NonBlank = Field(
-        min_length=1,
-        max_length=2000,
-        json_schema_extra=BLANK_REFUSED,
-        description="The claim or question.",
-    )
-    evidence: NonBlank = Field(
-        min_length=1,
-        max_length=20_000,
-        json_schema_extra=BLANK_REFUSED,
-        description="The evidence sentence or passage.",
-    )
+    claim: NonBlank = _non_blank(2000, "The claim or question.")
+    evidence: NonBlank = _non_blank(20_000, "The evidence sentence or passage.")
     id: str | None = Field(default=None, max_length=200, description="Your id for the pair.")
 
 
@@ -178,24 +173,9 @@ class StanceResponse(BaseModel):
 
 
 class EffectRequest(_Body):
-    intervention: NonBlank = Field(
-        min_length=1,
-        max_length=2000,
-        json_schema_extra=BLANK_REFUSED,
-        description="Intervention arm.",
-    )
-    comparator: NonBlank = Field(
-        min_length=1,
-        max_length=2000,
-        json_schema_extra=BLANK_REFUSED,
-        description="Comparator arm.",
-    )
-    outcome: NonBlank = Field(
-        min_length=1,
-        max_length=2000,
-        json_schema_extra=BLANK_REFUSED,
-        description="Outcome measured.",
-    )
+    intervention: NonBlank = _non_blank(2000, "Intervention arm.")
+    comparator: NonBlank = _non_blank(2000, "Comparator arm.")
+    outcome: NonBlank = _non_blank(2000, "Outcome measured.")
     text: str = Field(
         min_length=1,
         max_length=2_000_000,

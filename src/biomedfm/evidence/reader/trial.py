@@ -10,11 +10,9 @@ from __future__ import annotations
 import re
 
 from biomedfm.evidence.sentences import split_sentences
+from biomedfm.patterns import NOT_BLANK
 
 MIN_SENTENCE_CHARS = 25
-NOT_BLANK = "[^\\t-\\r\\x1c- \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
-"""A character outside Python's ``str.isspace`` set, spelled out because ``\\S`` differs
-between Python and the ECMA regexes of JSON Schema (the API's text fields state it)."""
 READABLE_TEXT = NOT_BLANK + "[^\\n\\r]{23,}" + NOT_BLANK
 """What a report needs to be read at all: MIN_SENTENCE_CHARS characters on one line, from
 and to a non-blank one (the API states it as the ``text`` pattern)."""
