@@ -17,6 +17,9 @@ that 20%). In the same run, on the same compounds:
 interval coverage of the fine-tuned models, seconds per fine-tune, and the published means
 (SVM on ECFP 0.671 / 0.751 on the real test splits; not the same compounds: an anchor only).
 
+``--lite`` also distils each fine-tuned ensemble into its one-network student in the lite's
+shape (``affinity finetune --lite``), reported as ``finetune:<base>:lite``.
+
 ``--bases`` may name ``encoder`` (the scratch network with the MOSES-pretrained drug tower:
 the gain of that pretraining is its difference from ``scratch``). ``--merge EARLIER.json``
 keeps an earlier report's per-dataset measures and adds this run's (the split is seeded).
@@ -46,7 +49,7 @@ from sklearn.model_selection import KFold
 from sklearn.svm import SVR
 
 from _report import emit_report  # benchmarks/ is the script's own directory
-from biomedfm.affinity.finetune import FinetuneSettings, finetune
+from biomedfm.affinity.finetune import FinetuneSettings, finetune, finetune_lite
 from biomedfm.affinity.io import load_model
 from biomedfm.chem.molecules import to_mol
 from biomedfm.config import resolve_data_dir
@@ -87,26 +90,42 @@ def rf_predict(train_fp: list[Any], y: np.ndarray, test_fp: list[Any]) -> np.nda
     return np.asarray(model.predict(bits(test_fp)))
 
 
+Fitted = tuple[np.ndarray, np.ndarray, float]
+
+
 def finetune_predict(
-    base: str, train: pd.DataFrame, test: pd.DataFrame, sequence: str, epochs: int
-) -> tuple[np.ndarray, np.ndarray, float]:
+    base: str,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    sequence: str,
+    epochs: int,
+    lite: bool = False,
+) -> tuple[Fitted, Fitted | None]:
+    """(mean, σ, seconds) of the fine-tuned ensemble on ``test``, and with ``lite`` the same
+    for its distilled one-network student (seconds: the student's own training)."""
     frame = pd.DataFrame(
         {"smiles": train["smiles"], "sequence": sequence, "affinity": train["y"]}
     ).reset_index(drop=True)
+    settings = FinetuneSettings(epochs=epochs)
+    smiles, sequences = test["smiles"].tolist(), [sequence] * len(test)
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
+        run = Path(folder) / "run"
         result = finetune(
-            frame,
-            Path(folder) / "run",
-            base=base,
-            target="p",
-            target_sequence=sequence,
-            settings=FinetuneSettings(epochs=epochs),
+            frame, run, base=base, target="p", target_sequence=sequence, settings=settings
         )
         seconds = time.perf_counter() - started
-        model = load_model(result.model_dir)
-        prediction = model.predict(test["smiles"].tolist(), [sequence] * len(test))
-    return prediction.mean, prediction.sigma, seconds
+        prediction = load_model(result.model_dir).predict(smiles, sequences)
+        student = None
+        if lite:
+            started = time.perf_counter()
+            lite_result = finetune_lite(
+                frame, run, target="p", target_sequence=sequence, settings=settings
+            )
+            lite_seconds = time.perf_counter() - started
+            small = load_model(lite_result.model_dir).predict(smiles, sequences)
+            student = (small.mean, small.sigma, lite_seconds)
+    return (prediction.mean, prediction.sigma, seconds), student
 
 
 def rmse(y: np.ndarray, p: np.ndarray) -> float:
@@ -120,7 +139,12 @@ def read_datasets(directory: Path, names: list[str] | None) -> list[dict[str, st
 
 
 def evaluate(
-    directory: Path, target: dict[str, str], bases: list[str], size: int | None, epochs: int
+    directory: Path,
+    target: dict[str, str],
+    bases: list[str],
+    size: int | None,
+    epochs: int,
+    lite: bool = False,
 ) -> dict[str, Any]:
     frame = pd.read_csv(directory / f"{target['dataset']}_train.csv")
     frame = frame.rename(columns={next(c for c in frame.columns if c.startswith("p")): "y"})
@@ -138,12 +162,16 @@ def evaluate(
     report: dict[str, Any] = {"dataset": target["dataset"], "train": len(train), "test": len(test)}
     sequence = target["sequence"] or "X" * 32
     for base in bases:
-        mean, sigma, seconds = finetune_predict(base, train, test, sequence, epochs)
-        predictions[f"finetune:{base}"] = mean
-        report[f"finetune:{base}_coverage90"] = round(
-            float(np.mean(np.abs(y - mean) <= 1.6448536 * sigma)), 3
-        )
-        report[f"finetune:{base}_seconds"] = round(seconds, 1)
+        ensemble, student = finetune_predict(base, train, test, sequence, epochs, lite)
+        for name, fitted in ((base, ensemble), (f"{base}:lite", student)):
+            if fitted is None:
+                continue
+            mean, sigma, seconds = fitted
+            predictions[f"finetune:{name}"] = mean
+            report[f"finetune:{name}_coverage90"] = round(
+                float(np.mean(np.abs(y - mean) <= 1.6448536 * sigma)), 3
+            )
+            report[f"finetune:{name}_seconds"] = round(seconds, 1)
     for name, p in predictions.items():
         report[f"{name}_rmse"] = rmse(y, p)
         report[f"{name}_cliff_rmse"] = rmse(y[cliff], p[cliff])
@@ -184,6 +212,11 @@ def main() -> None:
     parser.add_argument(
         "--curve-only", action="store_true", help="only the --curve sizes, not the full assays"
     )
+    parser.add_argument(
+        "--lite",
+        action="store_true",
+        help="also distil each fine-tuned ensemble into its one-network lite student",
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
         "--merge",
@@ -204,7 +237,7 @@ def main() -> None:
     }
     rows = []
     for target in targets if not args.curve_only else []:
-        rows.append(evaluate(directory, target, args.bases, None, args.epochs))
+        rows.append(evaluate(directory, target, args.bases, None, args.epochs, args.lite))
         print(rows[-1], flush=True)
     if args.merge is not None:
         earlier = json.loads(args.merge.read_text())
@@ -222,6 +255,8 @@ def main() -> None:
                 ("finetune:kiba", "finetune:scratch"),
                 ("finetune:kiba", "svm"),
                 ("finetune:encoder", "finetune:kiba"),
+                ("finetune:kiba:lite", "svm"),
+                ("finetune:kiba:lite", "finetune:kiba"),
             ]
         },
         "per_dataset": rows,

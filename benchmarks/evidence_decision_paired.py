@@ -1,13 +1,14 @@
-"""Does the evidence reader improve the PubMedQA decision? Paired, on the same folds.
+"""Does the answer reader improve the PubMedQA decision? Paired, on the same folds.
 
 The 500 PubMedQA questions, each answered from its own abstract. Two decision models are
-cross-fitted on identical stratified 5-fold splits (C chosen by inner CV, 3 repeats): the
-wording-only model that shipped before the reader, and the same with the reader's features.
-Reported: accuracy and macro-F1 of each (mean over repeats), and McNemar's exact test on the
-paired per-question correctness (each repeat), so a gain is shown, not assumed.
+cross-fitted on identical stratified 5-fold splits (C chosen by inner CV, 3 repeats): the one
+that shipped before the answer reader (wording + evidence-reader features), and the same with
+the answer reader's out-of-fold probabilities (its cross-fit, ``evidence train-answer``).
+Reported: accuracy and macro-F1 of each and of the answer reader alone, and McNemar's exact
+test on the paired per-question correctness (each repeat), so a gain is shown, not assumed.
 
 Usage: python benchmarks/evidence_decision_paired.py [--data-dir ../shared/data] [--reader DIR]
-       [--out benchmarks/results/evidence_decision_paired.json]
+       [--answer DIR] [--out benchmarks/results/evidence_decision_paired.json]
 """
 
 from __future__ import annotations
@@ -22,8 +23,15 @@ from sklearn.model_selection import StratifiedKFold
 
 from _report import emit_report  # benchmarks/ is the script's own directory
 from biomedfm.config import resolve_data_dir
-from biomedfm.evidence.decision import FEATURE_NAMES, LABELS, READER_FEATURES
-from biomedfm.evidence.decision_train import featurize, fit, read_pubmedqa, select_c
+from biomedfm.evidence.decision import ANSWER_FEATURES, FEATURE_NAMES, LABELS
+from biomedfm.evidence.decision_train import (
+    cross_fitted_answers,
+    featurize,
+    fit,
+    read_pubmedqa,
+    select_c,
+)
+from biomedfm.evidence.reader import ANSWER_DIR
 
 
 def cross_fitted(features: np.ndarray, labels: np.ndarray, seed: int) -> np.ndarray:
@@ -38,16 +46,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--reader", default=None)
+    parser.add_argument("--answer", type=Path, default=ANSWER_DIR)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     path = resolve_data_dir(args.data_dir) / "pubmedqa" / "pqal_trainval.json"
     questions, sentences, labels = read_pubmedqa(path)
-    features = featurize(questions, sentences, args.reader)
-    wording = [i for i, name in enumerate(FEATURE_NAMES) if name not in READER_FEATURES]
-    report: dict[str, object] = {"questions": len(labels), "repeats": []}
+    answers = cross_fitted_answers(path, args.answer)
+    features = featurize(questions, sentences, args.reader, answers=answers)
+    previous = [i for i, name in enumerate(FEATURE_NAMES) if name not in ANSWER_FEATURES]
+    alone = np.asarray([LABELS[i] for i in answers.argmax(axis=1)])
+    report: dict[str, object] = {
+        "questions": len(labels),
+        "answer_reader_alone": {
+            "accuracy": round(float(accuracy_score(labels, alone)), 3),
+            "macro_f1": round(float(f1_score(labels, alone, average="macro")), 3),
+        },
+        "repeats": [],
+    }
     for seed in range(args.repeats):
-        before = cross_fitted(features[:, wording], labels, seed)
+        before = cross_fitted(features[:, previous], labels, seed)
         after = cross_fitted(features, labels, seed)
         right_before, right_after = before == labels, after == labels
         only_after = int(np.sum(right_after & ~right_before))
@@ -57,18 +75,18 @@ def main() -> None:
         report["repeats"].append(  # type: ignore[attr-defined]
             {
                 "seed": seed,
-                "wording_only": {
+                "before_answer_reader": {
                     "accuracy": round(float(accuracy_score(labels, before)), 3),
                     "macro_f1": round(float(f1_score(labels, before, average="macro")), 3),
                 },
-                "with_reader": {
+                "with_answer_reader": {
                     "accuracy": round(float(accuracy_score(labels, after)), 3),
                     "macro_f1": round(float(f1_score(labels, after, average="macro")), 3),
                     "predicted": {label: int(np.sum(after == label)) for label in LABELS},
                 },
                 "mcnemar": {
-                    "only_with_reader_right": only_after,
-                    "only_wording_right": only_before,
+                    "only_with_answer_reader_right": only_after,
+                    "only_before_right": only_before,
                     "p_value": round(float(p_value), 4),
                 },
             }

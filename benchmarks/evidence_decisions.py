@@ -9,8 +9,11 @@ latency per question, and the same decisions under the earlier consistency rule 
 the needed stance suffices, no weighing), read off each chain's notes, so the weighted rule's
 effect is measured on the same chains.
 
+The answer reader is cross-fitted the same way: each question is read by the fold reader that
+never saw it (``evidence train-answer --keep-folds runs/answer-folds``).
+
 Usage: python benchmarks/evidence_decisions.py [--data-dir ../shared/data] [--limit N] [--rule]
-       [--context-only]
+       [--context-only] [--answer DIR] [--answer-folds runs/answer-folds]
 """
 
 from __future__ import annotations
@@ -28,8 +31,16 @@ from sklearn.model_selection import StratifiedKFold
 from biomedfm.config import resolve_data_dir
 from biomedfm.evidence.agents.team import CONTEXT_MIN_RELEVANCE, EvidenceTeam
 from biomedfm.evidence.decision import DecisionModel
-from biomedfm.evidence.decision_train import featurize, fit, read_pubmedqa, select_c
+from biomedfm.evidence.decision_train import (
+    cross_fitted_answers,
+    featurize,
+    fit,
+    read_pubmedqa,
+    select_c,
+)
 from biomedfm.evidence.ingest import read_corpus
+from biomedfm.evidence.reader import ANSWER_DIR
+from biomedfm.evidence.reader.model import EvidenceReaderModel
 from biomedfm.evidence.retrieval.bm25 import build_indexes
 from biomedfm.evidence.store import EvidenceStore
 
@@ -85,24 +96,36 @@ def run(name: str, answer: object, questions: dict[str, dict[str, object]]) -> d
     }
 
 
-def cross_fitted_models(path: Path, rule: bool) -> tuple[dict[str, DecisionModel | None], str]:
-    """For each question, a decision model trained without it (or None for the rule)."""
+Models = dict[str, tuple[DecisionModel | None, EvidenceReaderModel | None]]
+
+
+def cross_fitted_models(
+    path: Path, rule: bool, answer: Path, answer_folds: Path
+) -> tuple[Models, str]:
+    """For each question, a decision model and an answer reader trained without it.
+
+    The answer reader's folds (``answer_folds/fold-K``, from ``evidence train-answer
+    --keep-folds``) are the same seeded split as the decision model's; the decision model's
+    training features hold the answer reader's out-of-fold probabilities (``answer``'s
+    cross-fit), as ``evidence train-decision`` trains it.
+    """
     records = json.loads(path.read_text())
     ids = list(records)
     if rule:
-        return dict.fromkeys(ids), "rule (quote balance)"
+        return dict.fromkeys(ids, (None, None)), "rule (quote balance)"
     questions, sentences, labels = read_pubmedqa(path)
-    features = featurize(questions, sentences)
-    models: dict[str, DecisionModel | None] = {}
+    features = featurize(questions, sentences, answers=cross_fitted_answers(path, answer))
+    models: Models = {}
     folds = StratifiedKFold(5, shuffle=True, random_state=0).split(features, labels)
-    for train, test in folds:
+    for k, (train, test) in enumerate(folds):
         model = fit(features[train], labels[train], select_c(features[train], labels[train]))
-        models.update({ids[i]: model for i in test})
-    return models, "decision model, cross-fitted (5 folds)"
+        reader = EvidenceReaderModel.load(answer_folds / f"fold-{k}")
+        models.update({ids[i]: (model, reader) for i in test})
+    return models, "decision model and answer reader, cross-fitted (5 folds)"
 
 
 def retrieval_only(
-    path: Path, questions: dict[str, dict[str, object]], models: dict[str, DecisionModel | None]
+    path: Path, questions: dict[str, dict[str, object]], models: Models
 ) -> dict[str, object]:
     """(b): every question against an index of all 500 abstracts."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -113,7 +136,9 @@ def retrieval_only(
         team = EvidenceTeam.from_index(Path(tmp))
 
         def answer(pubid: str, entry: dict[str, object]) -> object:
-            team.decision_model = models[pubid]
+            team.decision_model, reader = models[pubid]
+            if reader is not None:
+                team.answer_reader = reader
             return team.answer(str(entry["question"]), pubid)
 
         return run("retrieval only", answer, questions)
@@ -133,10 +158,22 @@ def main() -> None:
         default=CONTEXT_MIN_RELEVANCE,
         help="quote gate for passages given with the question",
     )
+    parser.add_argument(
+        "--answer",
+        type=Path,
+        default=ANSWER_DIR,
+        help="answer reader whose cross-fit trains the decision models",
+    )
+    parser.add_argument(
+        "--answer-folds",
+        type=Path,
+        default=Path("runs/answer-folds"),
+        help="its fold readers (evidence train-answer --keep-folds)",
+    )
     args = parser.parse_args()
     path = resolve_data_dir(args.data_dir) / "pubmedqa" / "pqal_trainval.json"
     questions = json.loads(path.read_text())
-    models, how = cross_fitted_models(path, args.rule)
+    models, how = cross_fitted_models(path, args.rule, args.answer, args.answer_folds)
     if args.limit:
         questions = dict(list(questions.items())[: args.limit])
     results = [
@@ -145,8 +182,9 @@ def main() -> None:
             lambda pubid, e: EvidenceTeam.from_contexts(
                 e["contexts"],
                 pubid,
-                decision_model=models[pubid],
+                decision_model=models[pubid][0],
                 min_relevance=args.context_min_relevance,
+                answer_reader=models[pubid][1],
             ).answer(e["question"], pubid),
             questions,
         ),

@@ -36,10 +36,17 @@ def test_single_target_finetune_then_predict_without_a_sequence_column(tmp_path:
         [
             *("affinity", "finetune", "-i", str(assay), "-o", str(run), "--from", "davis-lite"),
             *("--target-column", "pki", "--target-sequence", SEQUENCE, "--epochs", "3"),
+            "--lite",
         ],
     )
     assert result.exit_code == 0, result.output
     assert "left out line 5" in result.output  # the bad SMILES, named; the rest used
+    assert f"--model {run / 'lite'}" in result.output.replace("\n", "")
+    student = json.loads((run / "lite" / "model" / "config.json").read_text())
+    assert student["net"]["n_members"] == 1  # one network of the lite's shape
+    assert student["drug_featurizer"]["name"] == "morgan"
+    assert student["target_sequence"] == SEQUENCE
+    assert student["training"]["distilled_from"] == str(run)
     config = json.loads((run / "model" / "config.json").read_text())
     assert config["target"] == "pki"
     assert config["target_sequence"] == SEQUENCE
@@ -57,6 +64,11 @@ def test_single_target_finetune_then_predict_without_a_sequence_column(tmp_path:
     assert list(frame.columns[:3]) == ["smiles", "pred_pki", "unc_pki"]
     assert frame["in_domain"].tolist() == [True, False]  # naphthalene is no alcohol
     assert frame["unc_pki"][1] >= frame["unc_pki"][0]
+    fast = tmp_path / "fast.csv"
+    args = ["affinity", "predict", "-i", str(queries), "-o", str(fast)]
+    predicted = runner.invoke(app, [*args, "--model", str(run / "lite")])
+    assert predicted.exit_code == 0, predicted.output
+    assert pd.read_csv(fast)["in_domain"].tolist() == [True, False]
 
 
 @pytest.mark.slow

@@ -38,6 +38,7 @@ def test_health_models_and_openapi_need_no_key(api: TestClient) -> None:
         *(("affinity", n) for n in names),
         ("evidence", "reader"),
         ("evidence", "reader-direction"),
+        ("evidence", "reader-answer"),
         ("evidence", "decision"),
         ("dynamics", "flexibility"),
     }
@@ -63,15 +64,17 @@ def test_health_models_and_openapi_need_no_key(api: TestClient) -> None:
     assert "/api/v1/evidence/ask" in spec["paths"]
 
 
-def test_depictions_are_svg_and_bad_smiles_are_named(api: TestClient) -> None:
+def test_depictions_are_svg_and_bad_smiles_get_a_named_placeholder(api: TestClient) -> None:
     picture = api.get("/api/v1/depict", params={"smiles": "c1ccccc1O", "size": 100})
     assert picture.status_code == 200
     assert picture.headers["content-type"].startswith("image/svg+xml")
     assert picture.text.lstrip().startswith("<?xml")
     assert "<svg" in picture.text
     bad = api.get("/api/v1/depict", params={"smiles": "C1CC("})
-    assert bad.status_code == 422
-    assert "invalid SMILES" in bad.json()["detail"]
+    assert bad.status_code == 200
+    assert "invalid SMILES" in bad.headers["X-Depiction-Error"]
+    assert "invalid SMILES" in bad.text
+    assert "<svg" in bad.text
 
 
 def test_predict_refuses_missing_wrong_and_revoked_keys(
@@ -330,8 +333,19 @@ def test_screen_targets_are_checked_at_submission(api: TestClient, user_key: str
     response = api.post("/api/v1/affinity/screen", json=body, headers=h(user_key))
     assert response.status_code == 422
     problems = {tuple(p["loc"]): p["msg"] for p in response.json()["detail"]}
-    assert "repeats" in problems[("body", "targets", 1, "name")]
+    assert list(problems) == [("body", "targets", 1, "sequence")]
     assert "non-amino-acid" in problems[("body", "targets", 1, "sequence")]
+
+
+def test_repeated_target_names_are_numbered_not_refused(api: TestClient, user_key: str) -> None:
+    from biomedfm.service.schemas import ScreenRequest
+
+    targets = [{"name": n, "sequence": SEQUENCE} for n in ("T1", "T1", "T2", "T1")]
+    body = {"model": "davis-lite", "targets": targets, "compounds": [{"id": "a", "smiles": "CCO"}]}
+    names = [t.name for t in ScreenRequest.model_validate(body).targets]
+    assert names == ["T1", "T1 (2)", "T2", "T1 (3)"]
+    response = api.post("/api/v1/affinity/screen", json=body, headers=h(user_key))
+    assert response.status_code == 202, response.text
 
 
 def test_uncapped_usage_is_flushed_off_the_request_path(

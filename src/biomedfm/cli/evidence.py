@@ -225,16 +225,78 @@ def train_decision(
         None, "--input", "-i", help="A PubMedQA-style JSON file instead of the benchmark's."
     ),
     repeats: int = typer.Option(3, min=1, help="Repeats of the nested 5-fold CV."),
+    answer_reader: Path | None = typer.Option(
+        None,
+        help="Answer reader trained on the same questions (its out-of-fold probabilities are "
+        "the training features; default: the shipped one).",
+    ),
+    version: str = typer.Option("", help="Version recorded in the model's config."),
 ) -> None:
     """Train the yes/no/maybe decision model; print its nested cross-validated accuracy."""
-    from biomedfm.config import resolve_data_dir
     from biomedfm.evidence.decision_train import train_decision_model
+    from biomedfm.evidence.reader import ANSWER_DIR
 
     try:
-        path = input or resolve_data_dir(data_dir) / "pubmedqa" / "pqal_trainval.json"
-        if not path.is_file():
-            raise BiomedfmError(f"{path}: no such file; give --input or --data-dir")
-        report = train_decision_model(path, output, repeats=repeats)
+        report = train_decision_model(
+            _pubmedqa_path(input, data_dir),
+            output,
+            repeats=repeats,
+            answer_reader=answer_reader or ANSWER_DIR,
+            version=version,
+        )
+    except BiomedfmError as error:
+        print_error(err, error)
+        raise typer.Exit(code=2) from None
+    typer.echo(json.dumps(report, indent=2))
+
+
+def _pubmedqa_path(input: Path | None, data_dir: Path | None) -> Path:
+    from biomedfm.config import resolve_data_dir
+
+    path = input or resolve_data_dir(data_dir) / "pubmedqa" / "pqal_trainval.json"
+    if not path.is_file():
+        raise BiomedfmError(f"{path}: no such file; give --input or --data-dir")
+    return path
+
+
+@app.command("train-answer")
+def train_answer_command(
+    output: Path = typer.Option(..., "--output", "-o", help="Answer reader directory."),
+    data_dir: Path | None = typer.Option(
+        None, help="Benchmark data folder (or BIOMEDFM_DATA) holding pubmedqa/."
+    ),
+    input: Path | None = typer.Option(
+        None, "--input", "-i", help="A PubMedQA-style JSON file instead of the benchmark's."
+    ),
+    start: Path | None = typer.Option(
+        None, "--from", help="Reader to warm-start from (default: the shipped reader)."
+    ),
+    folds: int = typer.Option(5, min=2, help="Cross-fitting folds (out-of-fold probabilities)."),
+    epochs: int = typer.Option(3, min=1, help="Passes over the questions."),
+    keep_folds: Path | None = typer.Option(
+        None, help="Also save each fold's reader here (for cross-fitted benchmarks)."
+    ),
+    limit: int | None = typer.Option(None, min=10, help="Only the first N questions (smoke)."),
+    version: str = typer.Option("", help="Version recorded in the reader's config."),
+) -> None:
+    """Fine-tune the answer reader (a study's results against a yes/no question)."""
+    import logging
+
+    from biomedfm.evidence.reader import SHIPPED_DIR
+    from biomedfm.evidence.reader.answer import train_answer_reader
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    try:
+        report = train_answer_reader(
+            _pubmedqa_path(input, data_dir),
+            output,
+            start or SHIPPED_DIR,
+            folds=folds,
+            epochs=epochs,
+            limit=limit,
+            version=version,
+            keep_folds=keep_folds,
+        )
     except BiomedfmError as error:
         print_error(err, error)
         raise typer.Exit(code=2) from None

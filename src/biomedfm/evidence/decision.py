@@ -7,7 +7,9 @@ the question, weighted towards the end of the abstract (where results sit), and 
 sentences; plus the question's own form (negated, "or", "is it worth/safe/effective ..."); plus
 what the trained evidence reader (:mod:`biomedfm.evidence.reader`) makes of each sentence against
 the question's proposition (how strongly and where it supports or contradicts it, and whether
-anything addresses it at all). A multinomial logistic regression turns them into probabilities.
+anything addresses it at all); plus the answer reader's yes / no / maybe reading of the end of
+the study (:mod:`biomedfm.evidence.reader.answer`), the strongest single signal. A multinomial
+logistic regression turns them into probabilities.
 It needs no LLM; with one, the LLM's reading of the verified quotes takes precedence.
 
 Weights ship as ``model.safetensors`` + ``config.json`` (labels, feature names, scaler, CV
@@ -81,12 +83,16 @@ READER_FEATURES = (
     "reader:log_relevant",
     "reader:max_relevance",
 )
+ANSWER_FEATURES = ("answer:p_yes", "answer:p_no", "answer:p_maybe")
 FEATURE_NAMES = tuple(
     [f"{cue}:{how}" for cue in _EVIDENCE_CUES for how in _AGGREGATES]
     + list(_QUESTION_CUES)
     + ["max_relevance", "mean_relevance", "log_sentences", "log_characters"]
     + list(READER_FEATURES)
+    + list(ANSWER_FEATURES)
 )
+# Where the answer reader has not read the study (no sentences), its features say "maybe".
+NO_ANSWER = np.array([0.0, 0.0, 1.0])
 _AUXILIARY = re.compile(
     r"^(?:does|do|did|is|are|was|were|can|could|should|will|would|has|have|may)\s+",
     re.IGNORECASE,
@@ -127,6 +133,7 @@ def decision_features(
     sentence_vectors: np.ndarray,
     question_vector: np.ndarray,
     stances: np.ndarray,
+    answer: np.ndarray,
 ) -> np.ndarray:
     """Features (len(FEATURE_NAMES),) of a question and the evidence sentences, in text order.
 
@@ -135,10 +142,14 @@ def decision_features(
         question_vector: (384,) normalised embedding of the question.
         stances: (n, 3) the reader's supports/contradicts/neutral probabilities of each
             sentence against :func:`proposition` of the question.
+        answer: (3,) the answer reader's yes / no / maybe probabilities of the sentences'
+            last passage (:func:`biomedfm.evidence.reader.answer.answer_passage`).
     """
     n = len(sentences)
     if n == 0:
-        return np.zeros(len(FEATURE_NAMES), dtype=np.float64)
+        empty = np.zeros(len(FEATURE_NAMES), dtype=np.float64)
+        empty[-len(ANSWER_FEATURES) :] = NO_ANSWER
+        return empty
     relevance = sentence_vectors @ question_vector
     weights = np.exp(8.0 * (relevance - relevance.max()))
     weights /= weights.sum()
@@ -161,6 +172,7 @@ def decision_features(
         float(np.log1p(sum(len(s) for s in sentences))),
     ]
     features += reader_features(stances)
+    features += [float(v) for v in answer]
     return np.asarray(features, dtype=np.float64)
 
 

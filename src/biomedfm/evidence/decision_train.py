@@ -17,8 +17,15 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from biomedfm.errors import InputError
-from biomedfm.evidence.decision import LABELS, DecisionModel, decision_features, proposition
-from biomedfm.evidence.reader import load_reader
+from biomedfm.evidence.decision import (
+    LABELS,
+    NO_ANSWER,
+    DecisionModel,
+    decision_features,
+    proposition,
+)
+from biomedfm.evidence.reader import ANSWER_DIR, load_reader
+from biomedfm.evidence.reader.answer import answer_passage, answer_probabilities, read_cross_fit
 from biomedfm.evidence.retrieval.dense import embed
 from biomedfm.evidence.sentences import split_sentences
 
@@ -52,22 +59,39 @@ def read_pubmedqa(path: Path) -> tuple[list[str], list[list[str]], np.ndarray]:
     return questions, sentences, np.asarray(labels)
 
 
+def pubmedqa_ids(path: Path) -> list[str]:
+    """The record keys of a PubMedQA JSON file, in :func:`read_pubmedqa`'s order."""
+    return [str(key) for key in json.loads(path.read_text())]
+
+
 def featurize(
-    questions: list[str], sentences: list[list[str]], reader: str | Path | None = None
+    questions: list[str],
+    sentences: list[list[str]],
+    reader: str | Path | None = None,
+    answers: np.ndarray | None = None,
+    answer_reader: str | Path | None = None,
 ) -> np.ndarray:
     """(n, n_features) for every question; embeds and reads all texts in one pass each.
 
     Args:
         reader: evidence reader directory (default: the shipped reader).
+        answers: (n, 3) the answer reader's probabilities, given (training uses its
+            out-of-fold ones); else ``answer_reader`` (default: the shipped one) reads them.
     """
     flat = [s for group in sentences for s in group]
     vectors = embed(flat)
     question_vectors = embed(questions)
     claims = [proposition(q) for q, group in zip(questions, sentences, strict=True) for _ in group]
     stances = load_reader(reader).probabilities(claims, flat, "stance")
+    if answers is None:
+        answers = answer_probabilities(
+            load_reader(answer_reader, role="answer"),
+            [proposition(q) for q in questions],
+            [answer_passage(group) for group in sentences],
+        )
     rows, start = [], 0
-    for question, question_vector, group in zip(
-        questions, question_vectors, sentences, strict=True
+    for question, question_vector, group, answer in zip(
+        questions, question_vectors, sentences, answers, strict=True
     ):
         rows.append(
             decision_features(
@@ -76,6 +100,7 @@ def featurize(
                 vectors[start : start + len(group)],
                 question_vector,
                 stances[start : start + len(group)],
+                answer if group else NO_ANSWER,
             )
         )
         start += len(group)
@@ -144,15 +169,41 @@ def nested_cv(
     }
 
 
+def cross_fitted_answers(path: Path, answer_reader: Path) -> np.ndarray:
+    """(n, 3) out-of-fold answer-reader probabilities of ``path``'s questions, in order.
+
+    Raises:
+        InputError: the answer reader was cross-fitted on other questions.
+    """
+    cross_fit = read_cross_fit(answer_reader)
+    missing = [key for key in pubmedqa_ids(path) if key not in cross_fit]
+    if missing:
+        raise InputError(
+            f"{answer_reader}: its cross-fit lacks {len(missing)} of {path.name}'s questions "
+            f"(first: {missing[0]}); train the answer reader on the same file"
+        )
+    return np.asarray([cross_fit[key] for key in pubmedqa_ids(path)], dtype=np.float64)
+
+
 def train_decision_model(
-    path: Path, output: Path, repeats: int = 3, reader: str | Path | None = None
+    path: Path,
+    output: Path,
+    repeats: int = 3,
+    reader: str | Path | None = None,
+    answer_reader: Path = ANSWER_DIR,
+    version: str = "",
 ) -> dict[str, Any]:
-    """Nested-CV report, then the final model on every question, saved to ``output``."""
+    """Nested-CV report, then the final model on every question, saved to ``output``.
+
+    The answer-reader features of the training questions are the reader's out-of-fold ones,
+    so the regression learns how far to trust it on questions it has not seen.
+    """
     questions, sentences, labels = read_pubmedqa(path)
-    features = featurize(questions, sentences, reader)
+    answers = cross_fitted_answers(path, answer_reader)
+    features = featurize(questions, sentences, reader, answers=answers)
     report = nested_cv(features, labels, repeats=repeats)
     c = select_c(features, labels)
     model = fit(features, labels, c)
-    model.metadata.update({"source": path.name, "cv": report})
+    model.metadata.update({"source": path.name, "cv": report, "version": version})
     model.save(output)
     return {**report, "C": c, "n": len(labels)}

@@ -104,9 +104,32 @@ class Compound(_Body):
     smiles: str = Field(min_length=1, max_length=10_000, description="Compound SMILES.")
 
 
+def distinct_names(targets: list[Target]) -> list[Target]:
+    """Repeated target names get " (2)", " (3)", ... so each ranking has its own name (as
+    pandas does with repeated column names); the first keeps its name."""
+    seen: dict[str, int] = {}
+    named = []
+    for target in targets:
+        count = seen.get(target.name, 0) + 1
+        seen[target.name] = count
+        if count > 1:
+            name = f"{target.name} ({count})"
+            while name in seen:
+                count += 1
+                name = f"{target.name} ({count})"
+            seen[name] = 1
+            target = target.model_copy(update={"name": name})
+        named.append(target)
+    return named
+
+
 class ScreenRequest(_Body):
     model: str = ModelName
-    targets: list[Target] = Field(min_length=1, max_length=1000, description="Targets.")
+    targets: Annotated[list[Target], AfterValidator(distinct_names)] = Field(
+        min_length=1,
+        max_length=1000,
+        description='Targets. A repeated name gets " (2)", " (3)", ... in the results.',
+    )
     compounds: list[Compound] = Field(
         min_length=1, max_length=10_000_000, description="Library to rank."
     )

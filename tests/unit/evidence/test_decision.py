@@ -28,13 +28,15 @@ NEGATIVE = [
     "We enrolled 200 adults in a randomized trial.",
     "There was no significant difference in pain between drug A and placebo (p = 0.45).",
 ]
+ANSWER_YES = np.array([0.8, 0.1, 0.1])
+ANSWER_NO = np.array([0.1, 0.8, 0.1])
 
 
 def _features(question: str, sentences: list[str]) -> dict[str, float]:
     vectors = np.eye(len(sentences), 384, dtype=np.float32)
     stances = np.tile([0.1, 0.8, 0.1], (len(sentences), 1))
     values = decision_features(
-        question, sentences, vectors, np.full(384, 0.05, np.float32), stances
+        question, sentences, vectors, np.full(384, 0.05, np.float32), stances, ANSWER_NO
     )
     return dict(zip(FEATURE_NAMES, values, strict=True))
 
@@ -50,8 +52,12 @@ def test_features_follow_the_wording_of_the_results() -> None:
     assert _features("Is surgery not needed?", POSITIVE)["q_negated"] == 1
     assert negative["reader:max_contradicts"] == pytest.approx(0.8)
     assert negative["reader:log_relevant"] == pytest.approx(np.log1p(2))
-    empty = decision_features("q?", [], np.zeros((0, 384)), np.zeros(384), np.zeros((0, 3)))
-    assert not empty.any()
+    assert negative["answer:p_no"] == pytest.approx(0.8)
+    empty = decision_features(
+        "q?", [], np.zeros((0, 384)), np.zeros(384), np.zeros((0, 3)), ANSWER_YES
+    )
+    assert not empty[:-3].any()
+    assert empty[-3:].tolist() == [0.0, 0.0, 1.0]  # nothing read: the answer reader says maybe
 
 
 def test_shipped_model_loads_and_gives_probabilities(tmp_path: Path) -> None:
@@ -61,11 +67,11 @@ def test_shipped_model_loads_and_gives_probabilities(tmp_path: Path) -> None:
     features = np.vstack(
         [
             decision_features(
-                "Does drug A reduce pain?", s, np.eye(2, 384), np.full(384, 0.05), stances
+                "Does drug A reduce pain?", s, np.eye(2, 384), np.full(384, 0.05), stances, answer
             )
-            for s, stances in (
-                (POSITIVE, np.array([[0.1, 0.1, 0.8], [0.9, 0.05, 0.05]])),
-                (NEGATIVE, np.array([[0.1, 0.1, 0.8], [0.05, 0.9, 0.05]])),
+            for s, stances, answer in (
+                (POSITIVE, np.array([[0.1, 0.1, 0.8], [0.9, 0.05, 0.05]]), ANSWER_YES),
+                (NEGATIVE, np.array([[0.1, 0.1, 0.8], [0.05, 0.9, 0.05]]), ANSWER_NO),
             )
         ]
     )
@@ -85,9 +91,12 @@ def test_shipped_model_loads_and_gives_probabilities(tmp_path: Path) -> None:
 
 
 def test_team_decides_with_the_model_and_says_so() -> None:
-    chain, _ = EvidenceTeam.from_contexts(NEGATIVE).answer("Does drug A reduce pain?")
+    chain, trace = EvidenceTeam.from_contexts(NEGATIVE).answer("Does drug A reduce pain?")
     assert chain.decision.value in LABELS
     assert "decision model p=" in chain.summary
+    assert "the answer reader read the study's results as yes" in chain.summary
+    synthesizer = next(step for step in trace.steps if step.agent == "synthesizer")
+    assert "answer reader on context's last passage: yes" in synthesizer.summary
     rule, _ = EvidenceTeam.from_contexts(NEGATIVE, decision_model=None).answer(
         "Does drug A reduce pain?"
     )
@@ -109,19 +118,39 @@ def _pubmedqa_file(path: Path, n: int = 30) -> Path:
         records[str(i)] = {
             "question": f"Does treatment {i} improve outcome {i}?",
             "contexts": [f"We studied {50 + i} patients.", result],
+            "long_answer": result,
             "final_decision": label,
         }
     path.write_text(json.dumps(records))
     return path
 
 
+def _cross_fit(directory: Path, data: Path) -> Path:
+    """An answer reader's cross-fit file, as `train-answer` writes it: noisy but informative."""
+    records = json.loads(data.read_text())
+    rng = np.random.default_rng(0)
+    probabilities = {}
+    for key, record in records.items():
+        p = rng.dirichlet([1.0, 1.0, 1.0]) * 0.5
+        p[LABELS.index(record["final_decision"])] += 0.5
+        probabilities[key] = p.tolist()
+    directory.mkdir()
+    (directory / "cross_fit.json").write_text(
+        json.dumps({"labels": list(LABELS), "probabilities": probabilities})
+    )
+    return directory
+
+
 @pytest.mark.slow
 def test_train_decision_cli_learns_a_separable_toy_set(tmp_path: Path) -> None:
     data = _pubmedqa_file(tmp_path / "toy.json")
     out = tmp_path / "model"
-    result = CliRunner().invoke(
-        app, ["evidence", "train-decision", "-i", str(data), "-o", str(out), "--repeats", "1"]
-    )
+    answer = _cross_fit(tmp_path / "answer", data)
+    command = ["evidence", "train-decision", "-i", str(data), "-o", str(out), "--repeats", "1"]
+    missing = CliRunner().invoke(app, [*command, "--answer-reader", str(tmp_path)])
+    assert missing.exit_code == 2
+    assert "train-answer" in missing.output
+    result = CliRunner().invoke(app, [*command, "--answer-reader", str(answer)])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout[result.stdout.index("{") :])
     assert report["n"] == 30
@@ -137,3 +166,43 @@ def test_reading_training_data_names_bad_records(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="record 7"):
         read_pubmedqa(bad)
     assert context_sentences(["One. ", "Two p < 0.05 here."]) == ["One.", "Two p < 0.05 here."]
+
+
+def test_the_answer_passage_is_the_end_of_the_study() -> None:
+    from biomedfm.evidence.reader.answer import answer_passage
+
+    sentences = ["Methods were these.", "Results " + "x" * 50 + ".", "Last result."]
+    assert answer_passage(sentences, chars=80) == " ".join(sentences[1:])
+    assert answer_passage(sentences, chars=10) == "Last result."
+    assert answer_passage(["y" * 5000]) == "y" * 5000  # the last sentence is always kept
+    assert answer_passage([]) == ""
+
+
+@pytest.mark.slow
+def test_train_answer_cli_cross_fits_and_saves_a_reader(tmp_path: Path) -> None:
+    from biomedfm.evidence.reader.answer import read_cross_fit
+    from biomedfm.evidence.reader.model import EvidenceReaderModel
+
+    data = _pubmedqa_file(tmp_path / "toy.json", n=12)
+    out, folds = tmp_path / "answer", tmp_path / "folds"
+    result = CliRunner().invoke(
+        app,
+        [
+            "evidence", "train-answer", "-i", str(data), "-o", str(out), "--folds", "2",
+            "--epochs", "1", "--keep-folds", str(folds),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    cross_fit = read_cross_fit(out)
+    assert sorted(cross_fit, key=int) == [str(i) for i in range(12)]
+    assert all(abs(sum(p) - 1.0) < 1e-3 for p in cross_fit.values())
+    reader = EvidenceReaderModel.load(out)
+    assert reader.config.max_length == 256
+    assert (folds / "fold-1" / "model.safetensors").is_file()
+    bad = tmp_path / "bad.json"
+    record = {"question": "Q?", "contexts": ["x."], "final_decision": "no"}
+    bad.write_text(json.dumps({"3": record}))
+    refused = CliRunner().invoke(app, ["evidence", "train-answer", "-i", str(bad), "-o", str(out)])
+    assert refused.exit_code == 2
+    assert "record 3" in refused.output
+    assert "long_answer" in refused.output

@@ -25,6 +25,7 @@ from biomedfm.evidence.reader.trial import TrialText
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "models" / "reader"
 DIRECTION_DIR = Path(__file__).resolve().parent.parent / "models" / "reader-direction"
+ANSWER_DIR = Path(__file__).resolve().parent.parent / "models" / "reader-answer"
 MAX_CLAIM_CHARS = 2000
 MAX_EVIDENCE_CHARS = 20_000
 MAX_TRIAL_CHARS = 2_000_000
@@ -56,6 +57,12 @@ def shipped_direction_reader() -> EvidenceReaderModel:
     return _shipped(DIRECTION_DIR, "a direction reader", "'biomedfm evidence train-direction'")
 
 
+@lru_cache(maxsize=1)
+def shipped_answer_reader() -> EvidenceReaderModel:
+    """The answer reader that ships with the package (see ``reader/answer.py``)."""
+    return _shipped(ANSWER_DIR, "an answer reader", "'biomedfm evidence train-answer'")
+
+
 def _shipped(directory: Path, what: str, command: str) -> EvidenceReaderModel:
     if not (directory / "model.safetensors").is_file():
         raise InputError(
@@ -68,9 +75,11 @@ def _shipped(directory: Path, what: str, command: str) -> EvidenceReaderModel:
 def load_reader(
     reader: EvidenceReaderModel | Path | str | None = None, role: str = "reader"
 ) -> EvidenceReaderModel:
-    """``None``/"shipped" → the shipped reader (``role`` "direction": the shipped direction
-    reader); a directory → that reader; a model → itself."""
+    """``None``/"shipped" → the shipped reader (``role`` "direction" or "answer": the shipped
+    direction or answer reader); a directory → that reader; a model → itself."""
     if reader is None or reader == "shipped":
+        if role == "answer":
+            return shipped_answer_reader()
         return shipped_direction_reader() if role == "direction" else shipped_reader()
     if isinstance(reader, EvidenceReaderModel):
         return reader

@@ -7,7 +7,7 @@ import io
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, File, Form, Header, HTTPException, Request, Response, UploadFile
@@ -36,6 +36,8 @@ from biomedfm.service.schemas import (
     ScreenRequest,
 )
 
+# An empty file is refused (422), so the schema says a file has at least one byte.
+NON_EMPTY_FILE: dict[str, Any] = {"format": "binary", "minLength": 1}
 router = APIRouter(prefix="/affinity", tags=["affinity"], responses=KEYED_RESPONSES)
 
 IdempotencyKey = Annotated[
@@ -125,7 +127,10 @@ async def upload(
     services: ServicesDep,
     key: KeyDep,
     response: Response,
-    file: Annotated[UploadFile, File(description="CSV with smiles and sequence columns.")],
+    file: Annotated[
+        UploadFile,
+        File(description="CSV with smiles and sequence columns.", json_schema_extra=NON_EMPTY_FILE),
+    ],
     model: Annotated[str, Form(max_length=200)] = "davis-lite",
     idempotency_key: IdempotencyKey = None,
 ) -> JobOut:
@@ -182,11 +187,7 @@ def screen(
     checker.at_most(("targets",), len(body.targets), limits.max_targets, "targets")
     check_molecules(checker, limits, body.compounds, "compounds")
     check_molecules(checker, limits, body.targets, "targets")
-    seen: set[str] = set()
     for i, target in enumerate(body.targets):
-        if target.name in seen:
-            checker.invalid(("targets", i, "name"), f"target name {target.name!r} repeats")
-        seen.add(target.name)
         if len(target.sequence) <= limits.max_sequence_chars:
             try:
                 validate_sequence(target.sequence)
@@ -259,7 +260,11 @@ async def finetune_job(
     key: KeyDep,
     response: Response,
     file: Annotated[
-        UploadFile, File(description="Assay CSV: a smiles column and a column of measured values.")
+        UploadFile,
+        File(
+            description="Assay CSV: a smiles column and a column of measured values.",
+            json_schema_extra=NON_EMPTY_FILE,
+        ),
     ],
     target_column: Annotated[
         str | None,

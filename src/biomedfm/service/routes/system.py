@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from biomedfm import __version__
 from biomedfm.affinity.io import list_shipped_models, read_model_config
@@ -18,7 +18,6 @@ from biomedfm.service.schemas import (
     ModelCard,
     ModelInfo,
     ModelList,
-    Problem,
 )
 
 router = APIRouter(tags=["system"])
@@ -171,12 +170,30 @@ def _depiction(smiles: str, size: int) -> str:
     return str(drawer.GetDrawingText())
 
 
+def _placeholder(reason: str, size: int) -> str:
+    """The picture shown in a results table for a SMILES that cannot be drawn."""
+    from html import escape
+
+    words = escape(reason[:60])
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+        f'viewBox="0 0 {size} {size}"><title>{escape(reason)}</title>'
+        f'<rect width="{size}" height="{size}" fill="#f4f4f4" stroke="#c33"/>'
+        f'<text x="50%" y="50%" text-anchor="middle" font-size="{max(8, size // 14)}" '
+        f'fill="#c33">{words}</text></svg>'
+    )
+
+
 @router.get(
     "/depict",
     response_class=Response,
     responses={
-        200: {"content": {"image/svg+xml": {}}, "description": "The 2D structure, SVG."},
-        422: {"model": Problem, "description": "Not a parseable SMILES."},
+        200: {
+            "content": {"image/svg+xml": {}},
+            "description": "The 2D structure, SVG. A SMILES RDKit cannot parse gets a placeholder "
+            "picture that names the problem, with the header X-Depiction-Error holding it too "
+            "(a results table then shows why, not a broken image).",
+        },
     },
 )
 def depict(
@@ -186,8 +203,11 @@ def depict(
     """A 2D depiction drawn by RDKit on the server (cached), for results tables."""
     from biomedfm.errors import InputError
 
+    headers = {"Cache-Control": "max-age=86400"}
     try:
         svg = _depiction(smiles.strip(), size)
     except InputError as error:
-        raise HTTPException(422, str(error)) from None
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+        reason = str(error)
+        svg = _placeholder(reason, size)
+        headers["X-Depiction-Error"] = reason.encode("ascii", "replace").decode()[:300]
+    return Response(svg, media_type="image/svg+xml", headers=headers)
