@@ -135,16 +135,19 @@ class Client:
         target_sequence: str | None = None,
         sequence_column: str | None = None,
         epochs: int = 40,
+        lite: bool = False,
         idempotency_key: str | None = None,
     ) -> JobOut:
         """A fine-tuning job on an assay CSV; its result's ``model`` (``ft-…``) then works as
-        ``model`` everywhere. ``target_column`` defaults to the table's only numeric column."""
+        ``model`` everywhere. ``target_column`` defaults to the table's only numeric column;
+        ``lite`` also makes the one-network student ``ft-…-lite`` (the result's ``lite``)."""
         fields = {
             "target_column": target_column,
             "base": base,
             "target_sequence": target_sequence,
             "sequence_column": sequence_column,
             "epochs": str(epochs),
+            "lite": "true" if lite else None,
         }
         with csv_path.open("rb") as handle:
             response = self._call(

@@ -233,12 +233,14 @@ def test_a_newcomer_fine_tunes_and_profiles_from_the_examples(
     page.get_by_test_id("finetune-example-name").filter(has_text="CHEMBL1871_Ki").wait_for()
     assert page.get_by_test_id("finetune-sequence").input_value() == SEQUENCE
     page.get_by_test_id("finetune-epochs").fill("3")
+    page.get_by_test_id("finetune-lite").check()
     page.get_by_test_id("finetune-run").click()
     model = page.get_by_test_id("finetune-model")
     model.wait_for(timeout=180_000)
     assert "learned 30 compounds" in model.inner_text()
     name = model.locator("b").first.inner_text()
     assert name.startswith("ft-")
+    assert f"{name}-lite" in page.get_by_test_id("finetune-lite-model").inner_text()
     page.screenshot(path=str(ARTIFACTS / "finetune.png"), full_page=True)
     page.get_by_test_id("finetune-use").click()
     assert page.get_by_test_id("predict-model").input_value() == name

@@ -58,7 +58,9 @@ def test_finetune_job_makes_a_model_that_predict_serves(
     worker()
     assay = _assay(tmp_path / "assay.csv", n=30, bad=True)
     with Client(live_server, user_key) as client:
-        job = client.finetune(assay, base="kiba-lite", target_sequence=SEQUENCE, epochs=3)
+        job = client.finetune(
+            assay, base="kiba-lite", target_sequence=SEQUENCE, epochs=3, lite=True
+        )
         client.wait(job.id, timeout=240)
         result = client.result(job.id)
         name = result["model"]
@@ -67,9 +69,14 @@ def test_finetune_job_makes_a_model_that_predict_serves(
         assert result["compounds"] == 29
         assert result["skipped"][0]["line"] == 5
         assert 0 < result["oof_rmse"] < 5
+        assert result["lite"]["model"] == f"{name}-lite"
+        assert 0 < result["lite"]["oof_rmse"] < 5
         listed = client.models().finetuned
-        assert [m.name for m in listed] == [name]
+        assert [m.name for m in listed] == [name, f"{name}-lite"]
         assert listed[0].base == "kiba-lite"
+        assert listed[1].members == 1
+        fast = client.predict([{"smiles": "CCCCO", "sequence": SEQUENCE}], model=f"{name}-lite")
+        assert fast.rows[0]["in_domain"] is True
         scored = client.predict(
             [
                 {"smiles": "CCCCO", "sequence": SEQUENCE},

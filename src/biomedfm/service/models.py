@@ -13,12 +13,16 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from biomedfm.affinity.finetune import LITE_DIR
 from biomedfm.affinity.io import list_shipped_models, read_model_config, resolve_model_dir
 from biomedfm.config import get_settings
 from biomedfm.errors import ModelNotFoundError
 
-FINETUNED_PATTERN = r"ft-[0-9a-f]{12}"
-"""A fine-tuned model's name (the OpenAPI ``model`` pattern adds the shipped names to it)."""
+FINETUNED_PATTERN = r"ft-[0-9a-f]{12}(?:-lite)?"
+"""A fine-tuned model's name (the OpenAPI ``model`` pattern adds the shipped names to it);
+``ft-…-lite`` is the one-network lite student of ``ft-…`` (a job asked with ``lite``)."""
+LITE_SUFFIX = "-lite"
+SCORES = ("compounds", "oof_rmse", "coverage90")
 
 
 def finetuned_root(home: Path | None = None) -> Path:
@@ -40,8 +44,9 @@ def resolve_service_model(name: str, home: Path | None = None) -> Path:
         ModelNotFoundError: neither a shipped model nor a finished fine-tuned one.
     """
     if is_finetuned_name(name):
+        run, lite = name.removesuffix(LITE_SUFFIX), name.endswith(LITE_SUFFIX)
         try:
-            return resolve_model_dir(finetuned_root(home) / name)
+            return resolve_model_dir(finetuned_root(home) / run / (LITE_DIR if lite else ""))
         except ModelNotFoundError:
             raise ModelNotFoundError(
                 f"fine-tuned model {name!r} not found: it is made by a finished "
@@ -62,23 +67,30 @@ def list_finetuned(home: Path | None = None) -> list[dict[str, Any]]:
         return []
     found = []
     for folder in root.iterdir():
-        if not is_finetuned_name(folder.name):
+        if not is_finetuned_name(folder.name) or folder.name.endswith(LITE_SUFFIX):
             continue
-        try:
-            config = read_model_config(resolve_model_dir(folder))
-        except (ModelNotFoundError, ValueError, OSError):
-            continue  # still training, or failed
         summary_path = folder / "finetune.json"
-        summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
-        found.append(
-            {
-                "name": folder.name,
-                "target": config.target,
-                "members": config.net.n_members,
-                "version": config.version or "",
-                "base": str(config.training.get("finetuned_from", "")),
-                "created": summary_path.stat().st_mtime if summary_path.is_file() else 0.0,
-                **{k: summary[k] for k in ("compounds", "oof_rmse", "coverage90") if k in summary},
-            }
-        )
-    return sorted(found, key=lambda m: -float(m["created"]))
+        if not summary_path.is_file():
+            continue  # still training, or failed
+        summary = json.loads(summary_path.read_text())
+        created = summary_path.stat().st_mtime
+        for name, directory, scores in (
+            (folder.name, folder, summary),
+            (folder.name + LITE_SUFFIX, folder / LITE_DIR, summary.get("lite") or {}),
+        ):
+            try:
+                config = read_model_config(resolve_model_dir(directory))
+            except (ModelNotFoundError, ValueError, OSError):
+                continue  # no lite student asked for
+            found.append(
+                {
+                    "name": name,
+                    "target": config.target,
+                    "members": config.net.n_members,
+                    "version": config.version or "",
+                    "base": str(config.training.get("finetuned_from", "")),
+                    "created": created,
+                    **{k: scores[k] for k in SCORES if k in scores},
+                }
+            )
+    return sorted(found, key=lambda m: (-float(m["created"]), m["name"]))

@@ -284,6 +284,13 @@ async def finetune_job(
     ] = None,
     smiles_column: Annotated[str, Form(min_length=1, max_length=200)] = "smiles",
     epochs: Annotated[int, Form(ge=1, le=200, description="Epochs per member.")] = 40,
+    lite: Annotated[
+        bool,
+        Form(
+            description="Also distil a one-network student in the lite's shape, served as "
+            "``ft-…-lite`` (the lite's speed, for screening; about twice the job's time)."
+        ),
+    ] = False,
     idempotency_key: IdempotencyKey = None,
 ) -> JobOut:
     """Fine-tune a model on your assay (a job); its result names the new model (``ft-…``),
@@ -308,6 +315,7 @@ async def finetune_job(
         "sequence_column": sequence_column or None,
         "target_sequence": target_sequence or None,
         "epochs": epochs,
+        "lite": lite,
     }
     await asyncio.to_thread(_read_assay_upload, content, params)
     return submit_job(services, key, "affinity-finetune", params, idempotency_key, response)

@@ -326,6 +326,7 @@ function renderFinetune(result) {
   const skipped = result.skipped.length ? `<p class="warn">${result.skipped.length} row(s) left out: ${result.skipped.slice(0, 5).map((s) => `line ${s.line}: ${esc(s.error)}`).join("; ")}</p>` : "";
   $("finetune-result").innerHTML = `<p data-testid="finetune-model">Model <b>${esc(result.model)}</b> (from ${esc(result.base)}) learned ${result.compounds} compounds in ${result.seconds} s:
     out-of-fold RMSE <b>${result.oof_rmse.toFixed(3)}</b> ${esc(result.target)}, 90% intervals hold ${(result.coverage90 * 100).toFixed(1)}% of the held-out values.</p>${skipped}
+    ${result.lite ? `<p data-testid="finetune-lite-model">Lite student <b>${esc(result.lite.model)}</b>: out-of-fold RMSE <b>${result.lite.oof_rmse.toFixed(3)}</b>, 90% intervals hold ${(result.lite.coverage90 * 100).toFixed(1)}%; use it to screen.</p>` : ""}
     <button id="finetune-use" data-testid="finetune-use">Predict with ${esc(result.model)}</button>`;
   $("finetune-use").addEventListener("click", () => {
     document.querySelector('.tab[data-tab="predict"]').click();
@@ -341,6 +342,7 @@ $("finetune-run").addEventListener("click", async () => {
     form.append("file", file);
     form.append("base", $("finetune-base").value);
     form.append("epochs", $("finetune-epochs").value || "40");
+    if ($("finetune-lite").checked) form.append("lite", "true");
     if ($("finetune-column").value.trim()) form.append("target_column", $("finetune-column").value.trim());
     const sequence = $("finetune-sequence").value.replace(/\s+/g, "");
     if (sequence) form.append("target_sequence", sequence);
