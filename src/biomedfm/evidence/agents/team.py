@@ -60,8 +60,9 @@ CORPUS_MIN_RELEVANCE = 0.3
 CORPUS_MIN_SIMILARITY = 0.55
 # Passages the user gave: no similarity gate, the reader's alone, and low: the passages are
 # the study asked about. On PubMedQA with context (validation, one quote of the needed stance
-# required) 0.5 left 48 of 500 questions "insufficient" and answered 0.450 right, 0.3 left 28
-# (0.482), 0.1 left 5 (0.516); the decision model alone reads 0.573 (BENCHMARKS.md).
+# required; measured before the answer reader) 0.5 left 48 of 500 questions "insufficient" and
+# answered 0.450 right, 0.3 left 28 (0.482), 0.1 left 5 (0.516), where the decision model alone
+# read 0.573; with the answer reader, 0.1 answers 0.550 (BENCHMARKS.md).
 CONTEXT_MIN_RELEVANCE = 0.1
 
 
