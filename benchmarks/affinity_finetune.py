@@ -20,6 +20,9 @@ interval coverage of the fine-tuned models, seconds per fine-tune, and the publi
 ``--lite`` also distils each fine-tuned ensemble into its one-network student in the lite's
 shape (``affinity finetune --lite``), reported as ``finetune:<base>:lite``.
 
+``blend:<base>+svm`` is the plain average of the fine-tuned ensemble's and the SVM's
+predictions (measured only: ``affinity finetune`` does not make it).
+
 ``--bases`` may name ``encoder`` (the scratch network with the MOSES-pretrained drug tower:
 the gain of that pretraining is its difference from ``scratch``). ``--merge EARLIER.json``
 keeps an earlier report's per-dataset measures and adds this run's (the split is seeded).
@@ -168,6 +171,7 @@ def evaluate(
                 continue
             mean, sigma, seconds = fitted
             predictions[f"finetune:{name}"] = mean
+            predictions[f"blend:{name}+svm"] = 0.5 * (mean + predictions["svm"])
             report[f"finetune:{name}_coverage90"] = round(
                 float(np.mean(np.abs(y - mean) <= 1.6448536 * sigma)), 3
             )
@@ -257,6 +261,7 @@ def main() -> None:
                 ("finetune:encoder", "finetune:kiba"),
                 ("finetune:kiba:lite", "svm"),
                 ("finetune:kiba:lite", "finetune:kiba"),
+                ("blend:kiba+svm", "svm"),
             ]
         },
         "per_dataset": rows,
