@@ -226,17 +226,24 @@ def finetune(
     settings = settings or FinetuneSettings()
     config = finetune_config(base, out_dir.name, target, settings, device)
     result = run_training(frame, config, out_dir, override=override, progress=progress)
-    model = load_model(result.model_dir)
-    model.config.target_sequence = target_sequence
-    model.config.training["finetuned_from"] = base
-    mols = check_pairs(frame).mols
-    model.domain = _assay_domain(model, frame, mols)
-    save_model(model, result.model_dir)
+    _record_assay(result, frame, target_sequence, {"finetuned_from": base})
     return result
 
 
+def _record_assay(
+    result: RunResult, frame: pd.DataFrame, target_sequence: str | None, training: dict[str, str]
+) -> None:
+    """Write into the trained model what the assay adds: its one target (if any), where it
+    started from, and the assay's applicability domain."""
+    model = load_model(result.model_dir)
+    model.config.target_sequence = target_sequence
+    model.config.training.update(training)
+    model.domain = _assay_domain(model, frame, check_pairs(frame).mols)
+    save_model(model, result.model_dir)
+
+
 LITE_DIR = "lite"
-"""Where ``finetune(..., lite=True)`` puts the student inside the run directory."""
+"""Where :func:`finetune_lite` puts the student inside the teacher's run directory."""
 LITE_START = "kiba-lite"
 """The student's start: the shipped KIBA lite (Morgan counts, one network)."""
 
@@ -274,12 +281,12 @@ def finetune_lite(
     result = run_training(
         frame, config, teacher_run / LITE_DIR, override=override, progress=progress
     )
-    model = load_model(result.model_dir)
-    model.config.target_sequence = target_sequence
-    model.config.training["finetuned_from"] = LITE_START
-    model.config.training["distilled_from"] = str(teacher_run)
-    model.domain = _assay_domain(model, frame, check_pairs(frame).mols)
-    save_model(model, result.model_dir)
+    _record_assay(
+        result,
+        frame,
+        target_sequence,
+        {"finetuned_from": LITE_START, "distilled_from": str(teacher_run)},
+    )
     return result
 
 

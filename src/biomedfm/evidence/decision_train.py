@@ -176,13 +176,14 @@ def cross_fitted_answers(path: Path, answer_reader: Path) -> np.ndarray:
         InputError: the answer reader was cross-fitted on other questions.
     """
     cross_fit = read_cross_fit(answer_reader)
-    missing = [key for key in pubmedqa_ids(path) if key not in cross_fit]
+    ids = pubmedqa_ids(path)
+    missing = [key for key in ids if key not in cross_fit]
     if missing:
         raise InputError(
             f"{answer_reader}: its cross-fit lacks {len(missing)} of {path.name}'s questions "
             f"(first: {missing[0]}); train the answer reader on the same file"
         )
-    return np.asarray([cross_fit[key] for key in pubmedqa_ids(path)], dtype=np.float64)
+    return np.asarray([cross_fit[key] for key in ids], dtype=np.float64)
 
 
 def train_decision_model(
