@@ -4,12 +4,12 @@ The PubMedQA abstracts of every other question (even positions) are ingested; al
 answered in the retrieval setting by the shipped team. A question whose abstract is absent
 should get ``insufficient`` (a yes/no/maybe there is a false answer); one whose abstract is
 present should be answered. The closest sentence's MiniLM similarity per question is kept, so
-the curve over the similarity gate (``EvidenceTeam(min_similarity=...)``) is reported too (an
-upper bound: a quote must also pass the reader) — the gate was chosen on this validation set;
-the held-back set is scored independently.
+the curve over the document similarity gate (``EvidenceTeam(min_similarity=...)``) is
+reported too (an upper bound: a quote must also pass the reader and the quote gates). The
+gates were chosen on this validation set; the held-back set is scored independently.
 
 Usage: python benchmarks/evidence_abstention.py [--data-dir ../shared/data] [--limit N]
-       [--min-similarity S] [--min-relevance R]
+       [--min-similarity S] [--quote-min-similarity S] [--min-relevance R] [--no-roles]
        [--out benchmarks/results/evidence_abstention.json]
 """
 
@@ -38,7 +38,15 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=None, help="Ask only the first N questions.")
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--min-similarity", type=float, default=None, help="Override the gate.")
+    parser.add_argument(
+        "--min-similarity", type=float, default=None, help="Override the document gate."
+    )
+    parser.add_argument(
+        "--quote-min-similarity", type=float, default=None, help="Override the quote gate."
+    )
+    parser.add_argument(
+        "--no-roles", action="store_true", help="Quote background sentences too (no role check)."
+    )
     parser.add_argument(
         "--min-relevance", type=float, default=None, help="Override the reader's relevance gate."
     )
@@ -61,6 +69,10 @@ def main() -> None:
             team.min_similarity = args.min_similarity
         if args.min_relevance is not None:
             team.min_relevance = args.min_relevance
+        if args.quote_min_similarity is not None:
+            team.quote_min_similarity = args.quote_min_similarity
+        if args.no_roles:
+            team.roles = None
         for pubid in asked:
             started = time.perf_counter()
             chain, trace = team.answer(records[pubid]["question"], pubid)
@@ -101,6 +113,8 @@ def main() -> None:
         "present": len(present_rows),
         "min_relevance": team.min_relevance,
         "min_similarity": team.min_similarity,
+        "quote_min_similarity": team.quote_min_similarity,
+        "roles": team.roles is not None,
         "absent_false_answers": share(absent_rows, lambda r: r["decision"] != "insufficient"),
         "present_answered": share(present_rows, lambda r: r["decision"] != "insufficient"),
         "present_answered_accuracy": share(answered, lambda r: r["decision"] == r["gold"]),

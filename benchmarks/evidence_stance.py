@@ -2,7 +2,9 @@
 
 Sets (built by `biomedfm.evidence.reader.data.build_reader_data`, the reader's own validation
 pairs, never trained on): COVID-Fact dev + neutrals, Evidence Inference validation-trial
-claims + neutrals, and SciFact + neutrals — SciFact is a *cross-source* set: no SciFact pair is
+claims + neutrals, the same trials' results for another outcome of the same arms against a
+claim about this outcome (all neutral: `other_outcome_pairs`), and SciFact + neutrals — SciFact
+is a *cross-source* set: no SciFact pair is
 in the reader's training data, and it is the closest public set to the held-back benchmark
 (health claims against scientific abstracts).
 
@@ -102,13 +104,18 @@ def main() -> None:
     parser.add_argument("--reader", default=None, help="Reader directory (default: shipped).")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    data = build_reader_data(resolve_data_dir(args.data_dir))
+    data = build_reader_data(resolve_data_dir(args.data_dir), other_outcomes=True)
     reader = load_reader(args.reader)
     scratch = ScratchModel(data.stance_train)
     sets = {
         "covidfact_dev": [p for p in data.stance_validation if p.source.startswith("covidfact")],
         "evidence_inference_validation": [
-            p for p in data.stance_validation if not p.source.startswith("covidfact")
+            p
+            for p in data.stance_validation
+            if not p.source.startswith("covidfact") and p.source != "ei-other-outcome"
+        ],
+        "evidence_inference_other_outcome": [
+            p for p in data.stance_validation if p.source == "ei-other-outcome"
         ],
         "scifact_cross_source": data.stance_cross_source,
     }

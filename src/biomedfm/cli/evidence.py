@@ -250,6 +250,28 @@ def train_decision(
     typer.echo(json.dumps(report, indent=2))
 
 
+@app.command("train-roles")
+def train_roles_command(
+    output: Path = typer.Option(..., "--output", "-o", help="Model directory to write."),
+    data_dir: Path | None = typer.Option(
+        None, help="Benchmark data folder (or BIOMEDFM_DATA) holding evidence/ and pubmedqa/."
+    ),
+    per_role: int = typer.Option(2500, min=10, help="Training sentences per role (at most)."),
+    version: str = typer.Option("", help="Version recorded in the model's config."),
+) -> None:
+    """Train the sentence-role model (background / methods / results) a quote is checked by."""
+    from biomedfm.evidence.roles import train_role_model
+
+    try:
+        report = train_role_model(
+            _training_data_dir(data_dir), output, per_role=per_role, version=version
+        )
+    except BiomedfmError as error:
+        print_error(err, error)
+        raise typer.Exit(code=2) from None
+    typer.echo(json.dumps(report, indent=2))
+
+
 def _pubmedqa_path(input: Path | None, data_dir: Path | None) -> Path:
     from biomedfm.config import resolve_data_dir
 
@@ -333,6 +355,16 @@ def train_reader_command(
     flips: bool = typer.Option(
         False, help="Add direction-flipped and negated copies of supported claims."
     ),
+    other_outcomes: bool = typer.Option(
+        False,
+        help="Add a trial's result for another outcome of the same arms as neutral pairs.",
+    ),
+    start: Path | None = typer.Option(
+        None, "--from", help="Continue from this reader (default: the packaged MiniLM)."
+    ),
+    sample: float = typer.Option(
+        1.0, min=0.01, max=1.0, help="Share of the training pairs used (seeded)."
+    ),
     version: str = typer.Option("", help="Version recorded in the reader's config."),
 ) -> None:
     """Fine-tune the evidence reader (stance + trial-effect heads) on the evidence/ sets."""
@@ -349,6 +381,9 @@ def train_reader_command(
             limit=limit,
             hard_neutrals=hard_neutrals,
             flips=flips,
+            other_outcomes=other_outcomes,
+            start=start,
+            sample=sample,
             version=version,
         )
     except BiomedfmError as error:

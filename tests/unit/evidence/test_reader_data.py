@@ -21,6 +21,7 @@ from biomedfm.evidence.reader.data import (
     flip_claim,
     flipped_pairs,
     load_trials,
+    other_outcome_pairs,
     read_claim_pairs,
     read_trial_prompts,
     stance_pairs_from_trials,
@@ -122,6 +123,44 @@ def test_train_reader_cli_end_to_end_on_a_few_pairs(tmp_path: Path) -> None:
     assert config["training"]["settings"]["flips"] is True
     assert len(config["stance_logit_bias"]) == 3
     assert "stance_cross_source_scifact" in config["training"]["validation"]
+    # continued on a share of the pairs, with other-outcome neutrals
+    result = CliRunner().invoke(
+        app,
+        ["evidence", "train-reader", "-o", str(tmp_path / "r2"), "--data-dir", str(DATA),
+         "--limit", "16", "--sample", "0.5", "--other-outcomes", "--from", str(tmp_path / "r"),
+         "--version", "t2"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    config = json.loads((tmp_path / "r2" / "config.json").read_text())
+    assert config["version"] == "t2"
+    settings = config["training"]["settings"]
+    assert (settings["sample"], settings["other_outcomes"]) == (0.5, True)
+    assert settings["start"] == str(tmp_path / "r")
+    assert config["training"]["pairs"]["stance_train"] == 8
+
+
+def test_another_outcome_of_the_same_arms_is_neutral() -> None:
+    def prompt(pid: str, outcome: str, quote: str, pmcid: str = "9") -> TrialPrompt:
+        return TrialPrompt(
+            pid, pmcid, "train", "aspirin", "placebo", outcome, "decreased", [(quote, -1, -1)]
+        )
+
+    mortality = prompt("1", "mortality", "Mortality was 8.1% with aspirin and 10.9% with placebo.")
+    bleeding = prompt("2", "major bleeding", "Major bleeding did not differ between the groups.")
+    # reports mortality too: may address the mortality claim, so it is never its neutral
+    both = prompt("3", "stroke", "Stroke and mortality were lower with aspirin.")
+    elsewhere = prompt("4", "rash", "Rash was rare in both groups.", pmcid="10")
+    pairs = other_outcome_pairs([mortality, bleeding, both, elsewhere], random.Random(0))
+    assert {p.label for p in pairs} == {"neutral"}
+    by_claim: dict[str, set[str]] = {}
+    for pair in pairs:
+        claim = pair.first.lower()
+        outcome = next(o for o in ("mortality", "major bleeding", "stroke") if o in claim)
+        by_claim.setdefault(outcome, set()).add(pair.second)
+    assert by_claim["mortality"] == {"Major bleeding did not differ between the groups."}
+    assert "Mortality was 8.1% with aspirin and 10.9% with placebo." in by_claim["major bleeding"]
+    assert all("Rash" not in p.second for p in pairs)  # another trial's arms are not the same arms
+    assert all("aspirin" in p.first.lower() and "placebo" in p.first.lower() for p in pairs)
 
 
 def test_direction_pairs_take_quotes_and_overlapping_sentences(tmp_path: Path) -> None:

@@ -157,3 +157,30 @@ def test_unrelated_corpus_gives_insufficient_not_a_guess(tmp_path: Path) -> None
         "Do statins reduce the risk of stroke in elderly patients?"
     )
     assert chain.decision == Decision.INSUFFICIENT
+
+
+def test_background_sentences_are_never_quotes(tmp_path: Path) -> None:
+    """A study's introduction restating others' findings is not the study's evidence."""
+    store = EvidenceStore(tmp_path / "corpus.sqlite")
+    store.add(
+        [
+            Document(
+                "after-stroke",
+                "In primary and secondary prevention trials, statins have been shown to reduce "
+                "the risk of stroke. We studied 300 patients admitted with an acute stroke. "
+                "Patients on statins were discharged home earlier (odds ratio 1.4).",
+            )
+        ]
+    )
+    build_indexes(store, tmp_path)
+    store.close()
+    team = EvidenceTeam.from_index(tmp_path)
+    chain, trace = team.answer("Do statins reduce the risk of stroke?")
+    quotes = [c.quote for claim in chain.claims for c in claim.citations]
+    assert not any(q.startswith("In primary and secondary prevention") for q in quotes)
+    assert "left out as background" in trace.steps[2].summary
+    team.roles = None  # without the role check the background sentence is the first quote
+    chain, _ = team.answer("Do statins reduce the risk of stroke?")
+    quotes = [c.quote for claim in chain.claims for c in claim.citations]
+    assert quotes
+    assert quotes[0].startswith("In primary and secondary prevention")

@@ -269,6 +269,47 @@ def stance_pairs_from_trials(
     return pairs
 
 
+def other_outcome_pairs(
+    prompts: list[TrialPrompt], rng: random.Random, max_overlap: float = 0.3, per_prompt: int = 2
+) -> list[Pair]:
+    """Neutral pairs of the hardest kind: a trial's result for *another outcome* of the same
+    comparison, against a claim about this outcome.
+
+    Same intervention, same comparator, same trial, often the same sentence form: only the
+    outcome differs, so nothing but reading the outcome tells the reader that the quote does
+    not address the claim. The shipped reader 2026.12 read 89% of such pairs as addressing
+    the claim; a study of statins and recovery *after* a stroke, read against "statins reduce
+    the risk of stroke", is this error. A quote that shares more than ``max_overlap`` of its
+    words with the claim's outcome may report it too and is left out; each prompt gets up to
+    ``per_prompt`` such quotes, from different outcomes.
+    """
+    by_arms: dict[tuple[str, str, str], list[TrialPrompt]] = defaultdict(list)
+    for prompt in prompts:
+        key = (prompt.pmcid, prompt.intervention.lower(), prompt.comparator.lower())
+        by_arms[key].append(prompt)
+    pairs = []
+    for group in by_arms.values():
+        for prompt in group:
+            outcome_words = words(prompt.outcome)
+            others = [
+                quote
+                for other in group
+                if overlap(words(other.outcome), outcome_words) < max_overlap
+                for quote, _, _ in other.quotes[:1]
+                if overlap(outcome_words, words(quote)) < max_overlap
+            ]
+            if not others:
+                continue
+            for quote in rng.sample(others, min(per_prompt, len(others))):
+                template = rng.choice(DIRECTION_CLAIMS[rng.choice(list(DIRECTION_CLAIMS))])
+                claim = template.format(
+                    i=prompt.intervention, c=prompt.comparator, o=prompt.outcome.lower()
+                )
+                claim = claim[:1].upper() + claim[1:]
+                pairs.append(Pair(claim, quote.strip(), "neutral", "ei-other-outcome"))
+    return pairs
+
+
 def effect_pairs(
     prompts: list[TrialPrompt],
     trials: dict[str, TrialText],
@@ -333,12 +374,14 @@ def build_reader_data(
     fever_pairs: int = 2000,
     hard_neutrals: bool = False,
     flips: bool = False,
+    other_outcomes: bool = False,
 ) -> ReaderData:
     """Every pair the reader trains and is selected on, from ``<data_dir>/evidence``.
 
     Args:
         hard_neutrals: see :func:`stance_pairs_from_trials`.
         flips: add direction-flipped and negated copies of supported claims (contradicts).
+        other_outcomes: add :func:`other_outcome_pairs` (neutral), to training and validation.
     """
     rng = random.Random(seed)
     claims = data_dir / "evidence" / "claims"
@@ -367,6 +410,11 @@ def build_reader_data(
         + stance_pairs_from_trials(validation_prompts, trials, rng, hard_neutrals)
     )
     rng.shuffle(stance_train)
+    if other_outcomes:  # their own generator: every other pair stays as it is without them
+        outcome_rng = random.Random(seed + 1)
+        stance_train += other_outcome_pairs(train_prompts, outcome_rng)
+        outcome_rng.shuffle(stance_train)
+        stance_validation += other_outcome_pairs(validation_prompts, outcome_rng)
     effect_train = effect_pairs(train_prompts, trials, rng)
     rng.shuffle(effect_train)
     return ReaderData(

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from sklearn.metrics import f1_score
 
+from biomedfm.errors import InputError
 from biomedfm.evidence.reader.data import Pair, ReaderData, build_reader_data
 from biomedfm.evidence.reader.model import (
     HEADS,
@@ -119,6 +120,9 @@ def train_reader(
     limit: int | None = None,
     hard_neutrals: bool = False,
     flips: bool = False,
+    other_outcomes: bool = False,
+    start: Path | None = None,
+    sample: float = 1.0,
     version: str = "",
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -126,21 +130,39 @@ def train_reader(
 
     Args:
         limit: use at most this many training pairs per head (smoke tests).
+        start: continue from this reader instead of the packaged MiniLM (its trained layers
+            and length are kept; its stance calibration is redone at the end).
+        sample: train on this seeded share of each head's pairs (a continued fine-tune needs
+            a pass over part of the data, not all of it: 2 cores take 38 min for all).
     """
     say = progress or log.info
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    data = build_reader_data(data_dir, seed=seed, hard_neutrals=hard_neutrals, flips=flips)
+    data = build_reader_data(
+        data_dir, seed=seed, hard_neutrals=hard_neutrals, flips=flips, other_outcomes=other_outcomes
+    )
     if limit is not None:
         data.stance_train = data.stance_train[:limit]
         data.effect_train = data.effect_train[:limit]
         data.stance_validation = data.stance_validation[:limit]
         data.effect_validation = data.effect_validation[:limit]
         data.stance_cross_source = data.stance_cross_source[:limit]
+    if not 0.0 < sample <= 1.0:
+        raise InputError(f"sample must be in (0, 1], not {sample}")
+    if sample < 1.0:
+        data.stance_train = data.stance_train[: max(1, round(len(data.stance_train) * sample))]
+        data.effect_train = data.effect_train[: max(1, round(len(data.effect_train) * sample))]
     train = {"stance": data.stance_train, "effect": data.effect_train}
     say(f"pairs: stance {len(data.stance_train)}, effect {len(data.effect_train)}")
-    config = ReaderConfig(trained_layers=trained_layers, max_length=max_length, version=version)
-    model = EvidenceReaderModel(config)
+    if start is not None:
+        model = EvidenceReaderModel.load(start)
+        model.config.stance_logit_bias = (0.0, 0.0, 0.0)
+        model.config.version = version
+        model.config.metadata = {}
+        trained_layers, max_length = model.config.trained_layers, model.config.max_length
+    else:
+        config = ReaderConfig(trained_layers=trained_layers, max_length=max_length, version=version)
+        model = EvidenceReaderModel(config)
     head_parameters = list(model.heads.parameters())
     head_ids = {id(p) for p in head_parameters}
     encoder_parameters = [
@@ -178,7 +200,8 @@ def train_reader(
             optimizer.step()
             scheduler.step()
             step += 1
-            running = 0.98 * running + 0.02 * float(loss) if step > 1 else float(loss)
+            value = float(loss.detach())
+            running = 0.98 * running + 0.02 * value if step > 1 else value
             if step % 50 == 0:
                 say(
                     f"epoch {epoch} step {step}/{total} loss {running:.3f} "
@@ -214,6 +237,9 @@ def train_reader(
             "limit": limit,
             "hard_neutrals": hard_neutrals,
             "flips": flips,
+            "other_outcomes": other_outcomes,
+            "start": str(start) if start is not None else None,
+            "sample": sample,
         },
     }
     saved = EvidenceReaderModel.load(output)
