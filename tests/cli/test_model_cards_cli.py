@@ -15,7 +15,7 @@ runner = CliRunner()
     ("kind", "names"),
     [
         ("affinity", ["davis", "davis-lite", "encoder", "kiba", "kiba-lite"]),
-        ("evidence", ["decision", "reader", "reader-answer", "reader-direction"]),
+        ("evidence", ["decision", "reader", "reader-answer", "reader-direction", "roles"]),
         ("dynamics", ["flexibility"]),
     ],
 )

@@ -75,7 +75,15 @@ def test_pubmedqa_labels_give_validation_sentences(tmp_path: Path) -> None:
     texts, positions, labels = pubmedqa_role_sentences(path)
     assert texts == ["Statins lower cholesterol.", "They are widely used."]
     assert positions == [0.0, 0.5]  # of the abstract's three sentences
+    assert relative_positions(2).tolist() == [0.5, 0.5]  # too short to have an order
     assert labels == ["background", "background"]
+
+
+def test_a_one_line_finding_is_not_background() -> None:
+    model = shipped_role_model()
+    assert model is not None
+    vectors = embed(["Aspirin significantly reduced mortality after myocardial infarction."])
+    assert not model.is_background(vectors, relative_positions(1))[0]
 
 
 def test_shipped_model_tells_prior_work_from_a_finding() -> None:

@@ -4,8 +4,8 @@ planner → retriever (hybrid search, then the sentences of the best documents)
 → reader (the trained evidence reader, :mod:`biomedfm.evidence.reader`, judges every candidate
 sentence against the question's proposition: supports / contradicts / does not address it;
 the answer reader, :mod:`biomedfm.evidence.reader.answer`, joins in on which way each quote
-points; the sentence-role model, :mod:`biomedfm.evidence.roles`, keeps background sentences,
-prior work and the study's aims, out of the quotes)
+points; in a corpus the sentence-role model, :mod:`biomedfm.evidence.roles`, keeps background
+sentences, prior work and the study's aims, out of the quotes)
 → appraiser (design and evidence level per source)
 → synthesizer (the quotes are the sentences the reader finds relevant, each with its stance and
 probabilities; nothing relevant → ``insufficient``, saying what was searched; otherwise the
@@ -153,9 +153,11 @@ class EvidenceTeam:
             reader: evidence reader directory (default: the shipped reader).
             answer_reader: answer reader directory (default: the shipped one); it reads the
                 best study's results against the question for the decision model.
-            roles: sentence-role model (:mod:`biomedfm.evidence.roles`); a sentence it reads
-                as background (prior work, the study's aims) is never a quote, however well
-                it matches the question. None: no role check.
+            roles: sentence-role model (:mod:`biomedfm.evidence.roles`); in a corpus, a
+                sentence it reads as background (prior work, the study's aims) is never a
+                quote, however well it matches the question. Passages given inline are the
+                study asked about and get no role check (it cost PubMedQA with context 0.550
+                → 0.536). None: no role check.
         """
         self.llm = llm
         self.decision_model = (
@@ -342,8 +344,9 @@ class EvidenceTeam:
             for doc_rows in rows.values():
                 in_order = sorted(doc_rows, key=lambda i: sentences[i].position)
                 positions[in_order] = relative_positions(len(in_order))
-            p_background = self.roles.probabilities(vectors[1:], positions)[:, 0]
-            background = p_background >= BACKGROUND_MIN_PROBABILITY
+            background = self.roles.is_background(
+                vectors[1:], positions, BACKGROUND_MIN_PROBABILITY
+            )
         eligible = np.zeros(len(sentences), dtype=bool)
         for doc_rows in rows.values():
             if max(float(similarity[i]) for i in doc_rows) >= self.min_similarity:
