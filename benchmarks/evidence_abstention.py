@@ -23,12 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from _report import emit_report  # benchmarks/ is the script's own directory
+from _half_index import half_index_team  # benchmarks/ is the script's own directory
+from _report import emit_report
 from biomedfm.config import resolve_data_dir
-from biomedfm.evidence.agents.team import EvidenceTeam
-from biomedfm.evidence.ingest import read_corpus
-from biomedfm.evidence.retrieval.bm25 import build_indexes
-from biomedfm.evidence.store import EvidenceStore
 
 _BEST = re.compile(r"best relevance ([0-9.]+), best similarity ([0-9.]+)")
 
@@ -58,13 +55,7 @@ def main() -> None:
     asked = ids[: args.limit] if args.limit else ids
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        half = Path(tmp) / "half.json"
-        half.write_text(json.dumps({k: records[k] for k in ids if k in present}))
-        store = EvidenceStore(Path(tmp) / "corpus.sqlite")
-        store.add(read_corpus(half))
-        build_indexes(store, Path(tmp))
-        store.close()
-        team = EvidenceTeam.from_index(Path(tmp))
+        team = half_index_team(records, present, Path(tmp))
         if args.min_similarity is not None:
             team.min_similarity = args.min_similarity
         if args.min_relevance is not None:

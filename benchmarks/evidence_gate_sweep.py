@@ -31,16 +31,14 @@ from typing import Any
 
 import numpy as np
 
-from _report import emit_report  # benchmarks/ is the script's own directory
+from _half_index import half_index_team  # benchmarks/ is the script's own directory
+from _report import emit_report
 from biomedfm.config import resolve_data_dir
 from biomedfm.evidence.agents.planner import plan
 from biomedfm.evidence.agents.team import CORPUS_MIN_RELEVANCE, EvidenceTeam
 from biomedfm.evidence.decision import proposition
-from biomedfm.evidence.ingest import read_corpus
-from biomedfm.evidence.retrieval.bm25 import build_indexes
 from biomedfm.evidence.retrieval.dense import embed
 from biomedfm.evidence.roles import relative_positions
-from biomedfm.evidence.store import EvidenceStore
 
 Reading = list[tuple[str, float, float, float]]  # (doc id, similarity, relevance, p_background)
 
@@ -104,13 +102,7 @@ def main() -> None:
     ids = list(records)
     present = set(ids[::2])
     with tempfile.TemporaryDirectory() as tmp:
-        half = Path(tmp) / "half.json"
-        half.write_text(json.dumps({k: records[k] for k in ids if k in present}))
-        store = EvidenceStore(Path(tmp) / "corpus.sqlite")
-        store.add(read_corpus(half))
-        build_indexes(store, Path(tmp))
-        store.close()
-        team = EvidenceTeam.from_index(Path(tmp))
+        team = half_index_team(records, present, Path(tmp))
         readings = {q: read_question(team, str(records[q]["question"])) for q in ids}
     rows: list[dict[str, Any]] = []
     for document, quote, background in itertools.product(
