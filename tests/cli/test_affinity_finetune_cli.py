@@ -53,6 +53,16 @@ def test_single_target_finetune_then_predict_without_a_sequence_column(tmp_path:
     assert config["net"]["n_members"] == 5
     assert config["training"]["finetuned_from"] == "davis-lite"
     assert (run / "model" / "domain.npz").is_file()
+    assert (run / "model" / "kernel.npz").is_file()  # the assay's SVR, averaged in
+    assert config["training"]["kernel"]["targets"] == 1
+    assert not (run / "lite" / "model" / "kernel.npz").exists()  # the student stays one net
+    metrics = json.loads((run / "cv_metrics.json").read_text())
+    oof = pd.read_csv(run / "oof.csv")
+    assert oof["pred_kernel"].notna().all()  # 29 compounds: every fold keeps ≥ 20 to fit on
+    blend = 0.5 * (oof["pred_ensemble"] + oof["pred_kernel"])
+    assert abs(float(((oof["y"] - blend) ** 2).mean()) - metrics["oof"]["mse"]) < 1e-9
+    assert metrics["ensemble_oof"]["mse"] != metrics["oof"]["mse"]
+    assert config["sigma_scale"] == pytest.approx(metrics["sigma_scale"])
     queries = tmp_path / "queries.csv"
     pd.DataFrame({"smiles": ["CCCCO", "c1ccc2ccccc2c1"]}).to_csv(queries, index=False)
     out = tmp_path / "pred.csv"
@@ -73,7 +83,7 @@ def test_single_target_finetune_then_predict_without_a_sequence_column(tmp_path:
 
 @pytest.mark.slow
 def test_scratch_and_a_multi_target_table(tmp_path: Path) -> None:
-    assay = _assay(tmp_path / "assay.csv")
+    assay = _assay(tmp_path / "assay.csv", n=50)
     frame = pd.read_csv(assay)
     frame["protein"] = [SEQUENCE, demo_pairs()["sequence"].iloc[-1]] * (len(frame) // 2)
     frame.to_csv(assay, index=False)
@@ -89,6 +99,9 @@ def test_scratch_and_a_multi_target_table(tmp_path: Path) -> None:
     config = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
     assert config["target_sequence"] is None
     assert config["training"]["finetuned_from"] == "scratch"
+    assert config["training"]["kernel"]["targets"] == 2  # 25 compounds each: one SVR per target
+    oof = pd.read_csv(tmp_path / "run" / "oof.csv")
+    assert oof["pred_kernel"].isna().sum() > 0  # a fold that leaves < 20 of a target: ensemble
 
 
 def test_bad_options_are_named(tmp_path: Path) -> None:

@@ -52,6 +52,26 @@ def fingerprint(mol: Any) -> DataStructs.ExplicitBitVect:
     return _GENERATOR.GetFingerprint(mol)
 
 
+def pack_fingerprints(fingerprints: Sequence[DataStructs.ExplicitBitVect]) -> np.ndarray:
+    """Fingerprints as a (n, 256) uint8 array of packed bits, for ``.npz`` files (no pickles)."""
+    if not fingerprints:
+        return np.zeros((0, FINGERPRINT_BITS // 8), dtype=np.uint8)
+    bits = np.stack(
+        [np.frombuffer(fp.ToBitString().encode(), dtype=np.uint8) - ord("0") for fp in fingerprints]
+    )
+    return np.packbits(bits, axis=1)
+
+
+def unpack_fingerprints(packed: np.ndarray) -> list[DataStructs.ExplicitBitVect]:
+    """The inverse of :func:`pack_fingerprints`."""
+    fingerprints = []
+    for row in np.unpackbits(packed, axis=1)[:, :FINGERPRINT_BITS]:
+        vector = DataStructs.ExplicitBitVect(FINGERPRINT_BITS)
+        vector.SetBitsFromList([int(i) for i in np.flatnonzero(row)])
+        fingerprints.append(vector)
+    return fingerprints
+
+
 def _kmer_profile(sequence: str) -> np.ndarray:
     """Unit-length counts of the 8,000 standard-residue 3-mers (others are skipped)."""
     codes = residue_indices(sequence)
@@ -176,16 +196,6 @@ class ApplicabilityDomain:
         return np.maximum(sigma, floor)
 
     def save(self, directory: Path) -> None:
-        bits = (
-            np.stack(
-                [
-                    np.frombuffer(fp.ToBitString().encode(), dtype=np.uint8) - ord("0")
-                    for fp in self.fingerprints
-                ]
-            )
-            if self.fingerprints
-            else np.zeros((0, FINGERPRINT_BITS), dtype=np.uint8)
-        )
         settings = {
             "kinase_model": self.kinase_model,
             "min_target_identity": self.min_target_identity,
@@ -195,7 +205,7 @@ class ApplicabilityDomain:
         }
         np.savez_compressed(
             directory / DOMAIN_FILE,
-            fingerprints=np.packbits(bits, axis=1),
+            fingerprints=pack_fingerprints(self.fingerprints),
             sequences=np.array(self.sequences, dtype=str),
             settings=np.array(json.dumps(settings)),
         )
@@ -212,10 +222,4 @@ class ApplicabilityDomain:
                 settings = json.loads(str(data["settings"]))
         except (OSError, ValueError, KeyError) as error:
             raise InputError(f"{path} is not a readable applicability domain: {error}") from None
-        bits = np.unpackbits(packed, axis=1)[:, :FINGERPRINT_BITS]
-        fingerprints = []
-        for row in bits:
-            vector = DataStructs.ExplicitBitVect(FINGERPRINT_BITS)
-            vector.SetBitsFromList([int(i) for i in np.flatnonzero(row)])
-            fingerprints.append(vector)
-        return cls(fingerprints=fingerprints, sequences=sequences, **settings)
+        return cls(fingerprints=unpack_fingerprints(packed), sequences=sequences, **settings)

@@ -7,8 +7,12 @@ start from a pretrained model's weights instead of random ones, with the same gu
 
 - **validation inside the data**: five random folds; member k never sees fold k and keeps the
   weights of the epoch where its fold's error was lowest (early stopping);
+- **a kernel regressor beside the network**: each target's Tanimoto SVR on ECFP (the method
+  to beat on such assays) is averaged with the ensemble (:mod:`biomedfm.affinity.kernel`);
+  its out-of-fold predictions use the ensemble's folds, so the out-of-fold metrics are the
+  blend's;
 - **uncertainty**: the five members are the ensemble; σ is scaled so that the out-of-fold 90%
-  intervals hold 90% of the values (conformal calibration on the held-out folds);
+  intervals of the blend hold 90% of the values (conformal calibration on the held-out folds);
 - **applicability domain**: the run's model carries the assay's compounds and target, so every
   prediction says how far it is from them (see :mod:`biomedfm.affinity.domain`).
 
@@ -18,6 +22,7 @@ needs no sequence column there either.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,8 +34,10 @@ from biomedfm.affinity.data import PairColumns, check_pairs, read_pairs
 from biomedfm.affinity.domain import ApplicabilityDomain
 from biomedfm.affinity.encoder import ENCODER_NAME, is_encoder, load_encoder
 from biomedfm.affinity.io import load_model, read_model_config, save_model
+from biomedfm.affinity.kernel import KERNEL_WEIGHT, KernelRegressor, out_of_fold
+from biomedfm.affinity.metrics import regression_report
 from biomedfm.affinity.presets import PRESETS, TrainConfig
-from biomedfm.affinity.train import ProgressCallback, RunResult, run_training
+from biomedfm.affinity.train import ProgressCallback, RunResult, calibrate, run_training, summarise
 from biomedfm.chem.sequences import validate_sequence
 from biomedfm.errors import InputError
 
@@ -226,19 +233,87 @@ def finetune(
     settings = settings or FinetuneSettings()
     config = finetune_config(base, out_dir.name, target, settings, device)
     result = run_training(frame, config, out_dir, override=override, progress=progress)
-    _record_assay(result, frame, target_sequence, {"finetuned_from": base})
+    mols = check_pairs(frame).mols
+    kernel = KernelRegressor.fit(
+        [mols[s.strip()] for s in frame["smiles"]], _sequences(frame), _labels(frame)
+    )
+    result = _blend_out_of_fold(result, frame, mols, out_dir)
+    _record_assay(result, frame, target_sequence, {"finetuned_from": base}, kernel)
     return result
 
 
+def _labels(frame: pd.DataFrame) -> np.ndarray:
+    return frame["affinity"].to_numpy(dtype=np.float64)
+
+
+def _sequences(frame: pd.DataFrame) -> list[str]:
+    """The targets as prediction sees them (whitespace removed, upper case)."""
+    return ["".join(str(s).split()).upper() for s in frame["sequence"]]
+
+
+def _blend_out_of_fold(
+    result: RunResult, frame: pd.DataFrame, mols: dict[str, Any], out_dir: Path
+) -> RunResult:
+    """The run's out-of-fold predictions, metrics and conformal scale redone for the blend of
+    ensemble and kernel regressor (``oof.csv`` keeps both parts: ``pred_ensemble``,
+    ``pred_kernel``; ``cv_metrics.json`` keeps the ensemble's alone as ``ensemble_oof``)."""
+    oof = pd.read_csv(out_dir / "oof.csv").sort_values("row").reset_index(drop=True)
+    rows = oof["row"].to_numpy()
+    kernel = out_of_fold(
+        [mols[s.strip()] for s in frame["smiles"].iloc[rows]],
+        [_sequences(frame)[i] for i in rows],
+        _labels(frame)[rows],
+        oof["fold"].to_numpy(),
+    )
+    oof["pred_ensemble"] = oof["pred"]
+    oof["pred_kernel"] = kernel
+    blended = (1 - KERNEL_WEIGHT) * oof["pred"] + KERNEL_WEIGHT * kernel
+    oof["pred"] = np.where(np.isnan(kernel), oof["pred"], blended)
+    oof.to_csv(out_dir / "oof.csv", index=False)
+    sigma_scale, coverage = calibrate(oof)
+    per_fold = [
+        regression_report(part["y"].to_numpy(), part["pred"].to_numpy())
+        for _, part in oof.groupby("fold")
+    ]
+    metrics = {
+        **result.cv_metrics,
+        "per_fold": per_fold,
+        "summary": summarise(per_fold),
+        "oof": regression_report(oof["y"].to_numpy(), oof["pred"].to_numpy()),
+        "ensemble_oof": regression_report(oof["y"].to_numpy(), oof["pred_ensemble"].to_numpy()),
+        "kernel_rows": int(np.isfinite(kernel).sum()),
+        "sigma_scale": sigma_scale,
+        "coverage90_per_fold": coverage,
+        "coverage90_mean": float(np.mean(list(coverage.values()))),
+    }
+    (out_dir / "cv_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return RunResult(model_dir=result.model_dir, cv_metrics=metrics)
+
+
 def _record_assay(
-    result: RunResult, frame: pd.DataFrame, target_sequence: str | None, training: dict[str, str]
+    result: RunResult,
+    frame: pd.DataFrame,
+    target_sequence: str | None,
+    training: dict[str, str],
+    kernel: KernelRegressor | None = None,
 ) -> None:
     """Write into the trained model what the assay adds: its one target (if any), where it
-    started from, and the assay's applicability domain."""
+    started from, the assay's applicability domain and (for the ensemble) its kernel
+    regressor with the blend's conformal scale and CV summary."""
     model = load_model(result.model_dir)
     model.config.target_sequence = target_sequence
     model.config.training.update(training)
     model.domain = _assay_domain(model, frame, check_pairs(frame).mols)
+    if kernel is not None:
+        model.kernel = kernel if kernel.targets else None
+        model.config.sigma_scale = float(result.cv_metrics["sigma_scale"])
+        model.config.training["cv_summary"] = result.cv_metrics["summary"]
+        model.config.training["coverage90_mean"] = result.cv_metrics["coverage90_mean"]
+        model.config.training["kernel"] = {
+            "weight": kernel.weight,
+            "targets": len(kernel.targets),
+            "c": [k.c for k in kernel.targets.values()],
+        }
     save_model(model, result.model_dir)
 
 

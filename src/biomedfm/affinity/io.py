@@ -1,4 +1,5 @@
-"""Model directories: ``model.safetensors`` + ``config.json``. Loading never unpickles."""
+"""Model directories: ``model.safetensors`` + ``config.json`` (+ ``domain.npz``, and for a
+fine-tuned model ``kernel.npz``). Loading never unpickles."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from biomedfm.affinity.domain import ApplicabilityDomain
+from biomedfm.affinity.kernel import KernelRegressor
 from biomedfm.affinity.model import AffinityModel, ModelConfig
 from biomedfm.affinity.nn import AffinityNet
 from biomedfm.errors import InputError, ModelNotFoundError
@@ -41,6 +43,8 @@ def save_model(model: AffinityModel, directory: Path, *, half: bool = True) -> N
     (directory / CONFIG_FILE).write_text(model.config.model_dump_json(indent=2) + "\n")
     if model.domain is not None:
         model.domain.save(directory)
+    if model.kernel is not None:
+        model.kernel.save(directory)
 
 
 def resolve_model_dir(name_or_path: str | Path) -> Path:
@@ -86,4 +90,9 @@ def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> 
     net = AffinityNet(config.net)
     state = {key: value.float() for key, value in load_file(str(directory / WEIGHTS_FILE)).items()}
     net.load_state_dict(state)
-    return AffinityModel(config, net.to(device), ApplicabilityDomain.load(directory))
+    return AffinityModel(
+        config,
+        net.to(device),
+        ApplicabilityDomain.load(directory),
+        KernelRegressor.load(directory),
+    )

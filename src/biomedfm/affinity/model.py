@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rdkit import Chem
 
 from biomedfm.affinity.domain import ApplicabilityDomain
+from biomedfm.affinity.kernel import KernelRegressor
 from biomedfm.affinity.nn import AffinityNet, NetConfig, combine_members
 from biomedfm.chem.featurizers import make_featurizer
 from biomedfm.chem.molecules import to_mol
@@ -125,11 +126,16 @@ class AffinityModel:
     """A trained affinity predictor (ensemble of M ≥ 1 members)."""
 
     def __init__(
-        self, config: ModelConfig, net: AffinityNet, domain: ApplicabilityDomain | None = None
+        self,
+        config: ModelConfig,
+        net: AffinityNet,
+        domain: ApplicabilityDomain | None = None,
+        kernel: KernelRegressor | None = None,
     ) -> None:
         self.config = config
         self.net = net.eval()
         self.domain = domain  # what it was trained on; None for a model saved without one
+        self.kernel = kernel  # a fine-tuned model's per-target Tanimoto SVRs (averaged in)
         self.protein_cache = EmbeddingCache()
         self.drug_cache = EmbeddingCache()
         self.drug_featurizer = make_featurizer("drug", config.drug_featurizer)
@@ -304,9 +310,17 @@ class AffinityModel:
             mols: molecules already parsed by the caller, keyed by SMILES (skips re-parsing).
 
         Invalid input raises :class:`biomedfm.errors.InputError`; use
-        :func:`biomedfm.affinity.predict.predict_frame` to keep going past bad rows.
+        :func:`biomedfm.affinity.predict.predict_frame` to keep going past bad rows. A
+        fine-tuned model's mean is the average of its ensemble and its kernel regressor
+        (:mod:`biomedfm.affinity.kernel`) for the targets it has one for.
         """
-        return self.score_embeddings(*self._embed_pairs(smiles, sequences, mols), batch_size)
+        prediction = self.score_embeddings(*self._embed_pairs(smiles, sequences, mols), batch_size)
+        if self.kernel is not None and self.kernel.targets:
+            parsed = mols or {}
+            prediction.mean = self.kernel.blend(
+                prediction.mean, [parsed.get(s) or to_mol(s) for s in smiles], sequences
+            )
+        return prediction
 
     def member_means(
         self,

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from biomedfm.affinity.domain import ApplicabilityDomain
+from biomedfm.affinity.kernel import KernelRegressor
 from biomedfm.affinity.model import AffinityModel, ModelConfig
 from biomedfm.affinity.nn import combine_members
 from biomedfm.chem.featurizers import make_featurizer
@@ -118,6 +119,8 @@ def export_onnx(model: AffinityModel, directory: Path, *, int8: bool = False) ->
     (directory / ONNX_INFO).write_text(json.dumps({"int8": int8, "graphs": list(GRAPHS)}) + "\n")
     if model.domain is not None:  # screening output keeps its applicability-domain columns
         model.domain.save(directory)
+    if model.kernel is not None:  # a fine-tuned model's scores stay the blend predict gives
+        model.kernel.save(directory)
     return directory
 
 
@@ -152,6 +155,7 @@ class OnnxScorer:
         self.directory = directory
         self.config = ModelConfig.model_validate_json((directory / "config.json").read_text())
         self.domain = ApplicabilityDomain.load(directory)
+        self.kernel = KernelRegressor.load(directory)
         self.info = json.loads((directory / ONNX_INFO).read_text())
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
@@ -188,6 +192,7 @@ class OnnxScorer:
         )
 
     def encode_targets(self, sequences: list[str]) -> np.ndarray:
+        self.target_sequences = list(sequences)
         features = self.protein_featurizer.featurize([validate_sequence(s) for s in sequences])
         return np.asarray(
             self.sessions["protein_encoder"].run(None, {"features": features.astype(np.float32)})[0]
