@@ -28,7 +28,8 @@ average of that ensemble and ``svm`` (the same regressor: it should be ~0).
 
 ``--bases`` may name ``encoder`` (the scratch network with the MOSES-pretrained drug tower:
 the gain of that pretraining is its difference from ``scratch``). ``--merge EARLIER.json``
-keeps an earlier report's per-dataset measures and adds this run's (the split is seeded).
+(one or more) keeps earlier reports' per-dataset measures and adds this run's (the split is
+seeded).
 
 Usage: python benchmarks/affinity_finetune.py [--data-dir ../shared/data]
        [--datasets CHEMBL214_Ki ...] [--bases kiba davis encoder scratch]
@@ -205,10 +206,26 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, float]:
 def merge_rows(previous: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per dataset, the earlier run's measures with this run's added or replacing them (the
     inner split is seeded, so both runs scored the same compounds)."""
-    merged = {r["dataset"]: dict(r) for r in previous}
+    merged = {r["dataset"]: _current_names(dict(r)) for r in previous}
     for row in new:
         merged.setdefault(row["dataset"], {}).update(row)
     return list(merged.values())
+
+
+def _current_names(row: dict[str, Any]) -> dict[str, Any]:
+    """A report from before ``affinity finetune`` shipped the kernel (2026-12-01) called the
+    ensemble ``finetune:<base>`` and its average with ``svm`` ``blend:<base>+svm``; that
+    average is what the product now predicts (``blend_gap`` 0 on every assay re-run, the
+    fine-tune being seeded), so the names move to ``finetune:<base>:ensemble`` and
+    ``finetune:<base>``. Rows without a blend keep their names."""
+    blends = [k for k in row if k.startswith("blend:") and k.endswith("+svm_rmse")]
+    for key in blends:
+        base = key[len("blend:") : -len("+svm_rmse")]
+        for suffix in ("_rmse", "_cliff_rmse"):
+            row[f"finetune:{base}:ensemble{suffix}"] = row.pop(f"finetune:{base}{suffix}")
+            row[f"finetune:{base}{suffix}"] = row.pop(f"blend:{base}+svm{suffix}")
+        row.pop(f"finetune:{base}_coverage90", None)  # the ensemble's σ, not the product's
+    return row
 
 
 def wins(rows: list[dict[str, Any]], a: str, b: str) -> str:
@@ -235,8 +252,9 @@ def main() -> None:
     parser.add_argument(
         "--merge",
         type=Path,
+        nargs="+",
         default=None,
-        help="an earlier report: its per-dataset measures are kept, this run's added",
+        help="earlier reports: their per-dataset measures are kept, this run's added",
     )
     args = parser.parse_args()
     directory = resolve_data_dir(args.data_dir) / "moleculeace"
@@ -253,8 +271,8 @@ def main() -> None:
     for target in targets if not args.curve_only else []:
         rows.append(evaluate(directory, target, args.bases, None, args.epochs, args.lite))
         print(rows[-1], flush=True)
-    if args.merge is not None:
-        earlier = json.loads(args.merge.read_text())
+    for path in args.merge or []:  # this run wins over every file, the first file over later ones
+        earlier = json.loads(path.read_text())
         rows = merge_rows(earlier.get("all", earlier).get("per_dataset", []), rows)
     kinase = {r["dataset"] for r in read_datasets(directory, None) if r["target_class"] == "Kinase"}
     report["all"] = {
