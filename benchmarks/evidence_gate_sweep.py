@@ -10,14 +10,21 @@ readings:
   similarity (``EvidenceTeam(min_similarity=...)``);
 - quote floor: each quote's own similarity (``quote_min_similarity``);
 - background: a sentence whose background probability reaches this is no quote (None: no role
-  check).
+  check);
+- finding gate: a document is read as addressing the question only when one of its quotes
+  has reader relevance at least this (its other quotes need only the relevance gate; None:
+  no such gate), i.e. a study counts when one of its own findings clearly bears on the
+  question, not only sentences near its topic.
 
 A question is answered when some sentence passes every gate (the team then answers yes / no /
 maybe; ``insufficient`` only when nothing passes), so false answers (absent abstract) and the
 answered share (present abstract) follow without running the decision step. The chosen row is
 then run for real with `evidence_abstention.py`.
 
+``--readings FILE`` keeps the readings (JSON), so a second sweep need not read again.
+
 Usage: python benchmarks/evidence_gate_sweep.py [--data-dir ../shared/data] [--out FILE]
+       [--readings FILE]
 """
 
 from __future__ import annotations
@@ -79,13 +86,20 @@ def read_question(team: EvidenceTeam, question: str) -> Reading:
     ]
 
 
-def answered(reading: Reading, document: float, quote: float, background: float | None) -> bool:
+def answered(
+    reading: Reading,
+    document: float,
+    quote: float,
+    background: float | None,
+    finding: float | None = None,
+) -> bool:
     best: dict[str, float] = {}
     for doc_id, similarity, _, _ in reading:
         best[doc_id] = max(best.get(doc_id, -1.0), similarity)
+    floor = max(CORPUS_MIN_RELEVANCE, finding or 0.0)
     return any(
         best[doc_id] >= document
-        and relevance >= CORPUS_MIN_RELEVANCE
+        and relevance >= floor
         and similarity >= quote
         and (background is None or p_background < background)
         for doc_id, similarity, relevance, p_background in reading
@@ -96,27 +110,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--readings", type=Path, default=None)
     args = parser.parse_args()
     path = resolve_data_dir(args.data_dir) / "pubmedqa" / "pqal_trainval.json"
     records = json.loads(path.read_text())
     ids = list(records)
     present = set(ids[::2])
-    with tempfile.TemporaryDirectory() as tmp:
-        team = half_index_team(records, present, Path(tmp))
-        readings = {q: read_question(team, str(records[q]["question"])) for q in ids}
+    if args.readings is not None and args.readings.is_file():
+        readings = {
+            q: [tuple(r) for r in rs] for q, rs in json.loads(args.readings.read_text()).items()
+        }
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            team = half_index_team(records, present, Path(tmp))
+            readings = {q: read_question(team, str(records[q]["question"])) for q in ids}
+        if args.readings is not None:
+            args.readings.write_text(json.dumps(readings))
     rows: list[dict[str, Any]] = []
-    for document, quote, background in itertools.product(
-        (0.0, 0.55, 0.6, 0.65), (0.3, 0.4, 0.5, 0.55), (None, 0.5, 0.9, 0.95)
+    for document, quote, background, finding in itertools.product(
+        (0.0, 0.55, 0.6, 0.65),
+        (0.3, 0.4, 0.5, 0.55),
+        (None, 0.5, 0.9, 0.95),
+        (None, 0.5, 0.7, 0.8, 0.9),
     ):
-        absent = [
-            answered(readings[q], document, quote, background) for q in ids if q not in present
-        ]
-        here = [answered(readings[q], document, quote, background) for q in ids if q in present]
+        gates = (document, quote, background, finding)
+        absent = [answered(readings[q], *gates) for q in ids if q not in present]
+        here = [answered(readings[q], *gates) for q in ids if q in present]
         rows.append(
             {
                 "document_gate": document,
                 "quote_floor": quote,
                 "background_gate": background,
+                "finding_gate": finding,
                 "absent_false_answers": round(float(np.mean(absent)), 3),
                 "present_answered": round(float(np.mean(here)), 3),
             }

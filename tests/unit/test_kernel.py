@@ -84,7 +84,8 @@ def test_out_of_fold_predictions_never_see_their_own_fold() -> None:
     poisoned[inside] += 100.0  # the fold's own labels cannot move its predictions
     np.testing.assert_allclose(out_of_fold(MOLS, [TARGET] * 60, poisoned, folds)[inside], own)
     few = out_of_fold(MOLS[:30], [TARGET] * 10 + [OTHER] * 20, Y[:30], np.arange(30) % 5)
-    assert np.isnan(few[:10]).all() and np.isnan(few[10:]).all()  # 16 left to fit on: none
+    assert np.isnan(few[:10]).all()  # 10 compounds: no regressor
+    assert np.isnan(few[10:]).all()  # 20, but 16 left outside each fold: none
 
 
 def test_screening_scores_what_predict_says() -> None:
@@ -93,7 +94,7 @@ def test_screening_scores_what_predict_says() -> None:
     model.kernel = KernelRegressor.fit(MOLS[:40], [TARGET] * 40, Y[:40])
     scorer = TorchScorer(model)
     targets = scorer.encode_targets([TARGET, OTHER])
-    library = SMILES[40:] + ["C1CC("]
+    library = [*SMILES[40:], "C1CC("]
     chunk = LibraryChunk(0, [str(i) for i in range(len(library))], library)
     featurizer = make_featurizer("drug", scorer.drug_featurizer_spec)
     scored = score_chunk(scorer, targets, chunk, featurize_smiles(library, {}, featurizer))
