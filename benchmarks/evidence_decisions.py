@@ -170,6 +170,11 @@ def main() -> None:
         default=Path("runs/answer-folds"),
         help="its fold readers (evidence train-answer --keep-folds)",
     )
+    parser.add_argument(
+        "--no-direction-reader",
+        action="store_true",
+        help="quote directions from the evidence and answer readers alone",
+    )
     args = parser.parse_args()
     path = resolve_data_dir(args.data_dir) / "pubmedqa" / "pqal_trainval.json"
     questions = json.loads(path.read_text())
@@ -185,6 +190,7 @@ def main() -> None:
                 decision_model=models[pubid][0],
                 min_relevance=args.context_min_relevance,
                 answer_reader=models[pubid][1],
+                direction_reader=None if args.no_direction_reader else "shipped",
             ).answer(e["question"], pubid),
             questions,
         ),

@@ -260,9 +260,10 @@ def _blend_out_of_fold(
     ``pred_kernel``; ``cv_metrics.json`` keeps the ensemble's alone as ``ensemble_oof``)."""
     oof = pd.read_csv(out_dir / "oof.csv").sort_values("row").reset_index(drop=True)
     rows = oof["row"].to_numpy()
+    sequences = _sequences(frame)
     kernel = out_of_fold(
         [mols[s.strip()] for s in frame["smiles"].iloc[rows]],
-        [_sequences(frame)[i] for i in rows],
+        [sequences[i] for i in rows],
         _labels(frame)[rows],
         oof["fold"].to_numpy(),
     )

@@ -184,3 +184,35 @@ def test_background_sentences_are_never_quotes(tmp_path: Path) -> None:
     quotes = [c.quote for claim in chain.claims for c in claim.citations]
     assert quotes
     assert quotes[0].startswith("In primary and secondary prevention")
+
+
+class _Proposes:
+    """A decision model that always proposes one answer (the chain must then carry it)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def decide(self, features: object) -> tuple[str, float]:
+        return self.label, 0.9
+
+
+def test_the_quote_a_proposed_answer_needs_is_found_below_the_shown_ones() -> None:
+    """Only the most relevant sentence is shown; the other way's sentence is held back."""
+    mixed = [
+        "Aspirin significantly increased mortality at one year (p < 0.01).",
+        "Aspirin significantly reduced mortality in older patients (p < 0.01).",
+    ]
+    question = "Does aspirin reduce mortality?"
+    added: list[bool] = []
+    for label, needed in (("yes", Stance.SUPPORTS), ("no", Stance.CONTRADICTS)):
+        team = EvidenceTeam.from_contexts(mixed, "mixed", decision_model=_Proposes(label))  # type: ignore[arg-type]
+        team.quotes_per_document = 1
+        chain, trace = team.answer(question, "q")
+        assert chain.decision == Decision(label)
+        assert any(c.stance == needed for c in chain.claims[0].citations)
+        added += ["no quote shown" in trace.steps[4].summary]
+    assert sum(added) == 1  # the one shown sentence carried one answer; the other was added
+    team = EvidenceTeam.from_contexts(POSITIVE, "pos", decision_model=_Proposes("no"))  # type: ignore[arg-type]
+    team.quotes_per_document = 1
+    chain, _ = team.answer(question, "q")
+    assert chain.decision == Decision.MAYBE  # nothing held back contradicts: no "no"

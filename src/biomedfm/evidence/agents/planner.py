@@ -30,6 +30,14 @@ _EFFECT = re.compile(
 )
 
 
+_CLAIMED_EFFECT = {
+    **dict.fromkeys(("reduce", "decrease", "lower", "prevent"), "decreased"),
+    **dict.fromkeys(("increase", "raise", "cause", "lead to"), "increased"),
+}
+"""What the question's verb claims of the outcome; any other verb (improve, affect, associated
+with, ...) claims an effect of unknown sign ("any"): "improve" raises survival but lowers pain."""
+
+
 class PICO(BaseModel):
     """The parts of a clinical question (any may be unknown)."""
 
@@ -37,6 +45,11 @@ class PICO(BaseModel):
     intervention: str | None = Field(None, description="Exposure, treatment or test.")
     comparison: str | None = Field(None, description="What the intervention is compared with.")
     outcome: str | None = Field(None, description="What is measured.")
+    effect: str | None = Field(
+        None,
+        description="What the question claims the intervention does to the outcome: "
+        "increased, decreased or any (an effect of either sign).",
+    )
 
 
 class Plan(BaseModel):
@@ -61,5 +74,6 @@ def plan(question: str) -> Plan:
         intervention=effect.group(1).strip() if effect else None,
         comparison=comparison.group(1).strip() if comparison else None,
         outcome=effect.group(3).strip() if effect else None,
+        effect=_CLAIMED_EFFECT.get(effect.group(2).lower(), "any") if effect else None,
     )
     return Plan(question=text, sub_questions=parts or [text], pico=pico, query=text)

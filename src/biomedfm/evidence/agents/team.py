@@ -22,14 +22,14 @@ instead (it cannot add quotes), under the same consistency rule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 from biomedfm.evidence.agents.llm_synthesis import llm_decide
-from biomedfm.evidence.agents.planner import Plan, plan
+from biomedfm.evidence.agents.planner import PICO, Plan, plan
 from biomedfm.evidence.agents.trace import Trace
 from biomedfm.evidence.appraisal import Appraisal, appraise
 from biomedfm.evidence.bio import affinity_claim
@@ -44,7 +44,7 @@ from biomedfm.evidence.ingest import Document
 from biomedfm.evidence.llm.base import LLM
 from biomedfm.evidence.reader import load_reader
 from biomedfm.evidence.reader.answer import answer_passage, answer_probabilities
-from biomedfm.evidence.reader.model import EvidenceReaderModel
+from biomedfm.evidence.reader.model import EvidenceReaderModel, effect_query
 from biomedfm.evidence.retrieval.dense import embed
 from biomedfm.evidence.retrieval.hybrid import HybridRetriever
 from biomedfm.evidence.roles import RoleModel, relative_positions, shipped_role_model
@@ -77,6 +77,9 @@ questions answered."""
 # answered 0.450 right, 0.3 left 28 (0.482), 0.1 left 5 (0.516), where the decision model alone
 # read 0.573; with the answer reader, 0.1 answers 0.550 (BENCHMARKS.md).
 CONTEXT_MIN_RELEVANCE = 0.1
+RESERVE_QUOTES = 12
+"""Held-back sentences (passing every gate, below the quotes shown) the synthesizer may read
+for the quote a proposed answer needs (see :meth:`EvidenceTeam._needed_quote`)."""
 
 
 @dataclass
@@ -116,6 +119,9 @@ class _Reading:
     best_relevance: float  # among sentences that pass the similarity gate
     best_similarity: float
     background: int = 0  # sentences that would have been quotes but are background
+    reserve: list[_Quote] = field(default_factory=list)
+    """Sentences that pass every quote gate but were not among the most relevant shown, most
+    relevant first: where the synthesizer looks for the quote a proposed answer needs."""
 
 
 class EvidenceTeam:
@@ -137,6 +143,7 @@ class EvidenceTeam:
         reader: EvidenceReaderModel | Path | str | None = None,
         answer_reader: EvidenceReaderModel | Path | str | None = None,
         roles: RoleModel | Literal["shipped"] | None = "shipped",
+        direction_reader: EvidenceReaderModel | Path | str | None = "shipped",
     ) -> None:
         """
         Args:
@@ -159,6 +166,10 @@ class EvidenceTeam:
                 quote, however well it matches the question. Passages given inline are the
                 study asked about and get no role check (it cost PubMedQA with context 0.550
                 → 0.536). None: no role check.
+            direction_reader: the trial-finding direction reader ("shipped", a directory or a
+                model); when the question names an intervention, an outcome and what it
+                claims of it, it reads which way each quote points (see
+                :meth:`_read_directions`). None: the evidence and answer readers alone.
         """
         self.llm = llm
         self.decision_model = (
@@ -167,6 +178,13 @@ class EvidenceTeam:
         self.reader = load_reader(reader)
         self.answer_reader = load_reader(answer_reader, role="answer")
         self.roles = shipped_role_model() if roles == "shipped" else roles
+        self.direction_reader = (
+            None
+            if direction_reader is None
+            else load_reader(
+                None if direction_reader == "shipped" else direction_reader, "direction"
+            )
+        )
         self.store = store
         self.retriever = retriever
         self.top_documents = top_documents
@@ -206,6 +224,7 @@ class EvidenceTeam:
         reader: EvidenceReaderModel | Path | str | None = None,
         min_relevance: float = CONTEXT_MIN_RELEVANCE,
         answer_reader: EvidenceReaderModel | Path | str | None = None,
+        direction_reader: EvidenceReaderModel | Path | str | None = "shipped",
     ) -> EvidenceTeam:
         """A one-document corpus made of the given context passages (PubMedQA setting a)."""
         store = EvidenceStore.in_memory()
@@ -219,6 +238,7 @@ class EvidenceTeam:
             reader=reader,
             min_relevance=min_relevance,
             answer_reader=answer_reader,
+            direction_reader=direction_reader,
         )
 
     def answer(
@@ -353,6 +373,7 @@ class EvidenceTeam:
             if max(float(similarity[i]) for i in doc_rows) >= self.min_similarity:
                 eligible[doc_rows] = True
         quotes: list[_Quote] = []
+        reserve: list[_Quote] = []
         skipped = 0
         for doc_id, doc_rows in rows.items():
             relevant = [
@@ -363,13 +384,20 @@ class EvidenceTeam:
                 and similarity[i] >= self.quote_min_similarity
             ]
             skipped += sum(bool(background[i]) for i in relevant)
-            relevant = [i for i in relevant if not background[i]]
-            relevant = sorted(relevant, key=lambda i: stances[i, 2])[: self.quotes_per_document]
+            relevant = sorted(
+                (i for i in relevant if not background[i]), key=lambda i: stances[i, 2]
+            )
+            shown = relevant[: self.quotes_per_document]
             quotes += [
                 _Quote(sentences[i], stances[i].copy(), appraisals[doc_id])
-                for i in sorted(relevant, key=lambda i: sentences[i].position)
+                for i in sorted(shown, key=lambda i: sentences[i].position)
             ]
-        self._read_directions(claim, quotes)
+            reserve += [
+                _Quote(sentences[i], stances[i].copy(), appraisals[doc_id])
+                for i in relevant[self.quotes_per_document :]
+            ]
+        self._read_directions(claim, quotes, the_plan.pico)
+        reserve = sorted(reserve, key=lambda q: q.stances[2])[:RESERVE_QUOTES]
         evidence = None
         if quotes:
             best = sorted(rows[quotes[0].sentence.doc_id], key=lambda i: sentences[i].position)
@@ -389,10 +417,56 @@ class EvidenceTeam:
             float((1.0 - stances[chosen, 2])[gate].max()) if gate.any() else 0.0,
             float(similarity[chosen].max()) if chosen else 0.0,
             skipped,
+            reserve,
         )
 
-    def _read_directions(self, claim: str, quotes: list[_Quote]) -> None:
-        """Each quote's direction: the mean of the evidence reader's and the answer reader's.
+    def _needed_quote(
+        self, claim: str, pico: PICO, reading: _Reading, needed: Stance
+    ) -> _Quote | None:
+        """The most relevant held-back sentence that points the way a proposed answer needs.
+
+        Only the most relevant sentences of a document are shown; when none of them carries
+        the proposed answer, the one that does may sit just below them (the decision model
+        reads the whole study). Its direction is read as every quote's is; None when no
+        held-back sentence points that way, and the answer becomes ``maybe``.
+        """
+        if not reading.reserve:
+            return None
+        self._read_directions(claim, reading.reserve, pico)
+        return next((q for q in reading.reserve if q.stance == needed), None)
+
+    def _direction_shares(self, pico: PICO, quotes: list[_Quote]) -> np.ndarray | None:
+        """Each quote's probability of pointing the way the question claims, by the direction
+        reader; None when there is none or the question does not name an intervention, an
+        outcome and what it claims of it.
+
+        The direction reader reads a finding for one comparison (intervention versus
+        comparator: outcome) as increased / decreased / no difference; the question's verb
+        says which of those it claims (:data:`planner._CLAIMED_EFFECT`; "any": either sign).
+        Without a comparator in the question, the comparison is with no intervention.
+        """
+        if self.direction_reader is None or not (pico.intervention and pico.outcome):
+            return None
+        if pico.effect is None:
+            return None
+        query = effect_query(
+            pico.intervention, pico.comparison or f"no {pico.intervention}", pico.outcome
+        )
+        found = self.direction_reader.probabilities(
+            [query] * len(quotes), [q.sentence.text for q in quotes], "effect"
+        )[:, :3]
+        found = found / np.maximum(found.sum(axis=1, keepdims=True), 1e-9)
+        increased, decreased, _ = found.T
+        if pico.effect == "increased":
+            return np.asarray(increased)
+        if pico.effect == "decreased":
+            return np.asarray(decreased)
+        return np.asarray(increased + decreased)
+
+    def _read_directions(self, claim: str, quotes: list[_Quote], pico: PICO) -> None:
+        """Each quote's direction: the mean of the evidence reader's (or, where the question
+        says what it claims, the direction reader's: :meth:`_direction_shares`) and the
+        answer reader's.
 
         The evidence reader tells well whether a sentence addresses the question, less well
         which way it points; the answer reader, trained on PubMedQA's own questions, reads
@@ -407,11 +481,13 @@ class EvidenceTeam:
         answer = answer_probabilities(
             self.answer_reader, [claim] * len(quotes), [q.sentence.text for q in quotes]
         )
-        for quote, (p_yes, p_no, _) in zip(quotes, answer, strict=True):
+        directed = self._direction_shares(pico, quotes)
+        for i, (quote, (p_yes, p_no, _)) in enumerate(zip(quotes, answer, strict=True)):
             supports, contradicts, neutral = (float(v) for v in quote.stances)
             evidence_share = supports / max(supports + contradicts, 1e-9)
             answer_share = float(p_yes) / max(float(p_yes + p_no), 1e-9)
-            share = 0.5 * (evidence_share + answer_share)
+            first = evidence_share if directed is None else float(directed[i])
+            share = 0.5 * (first + answer_share)
             quote.stances = np.array(
                 [(1.0 - neutral) * share, (1.0 - neutral) * (1.0 - share), neutral],
                 dtype=np.float32,
@@ -440,23 +516,7 @@ class EvidenceTeam:
                     "notes": [searched],
                 }
             )
-        quotes = reading.quotes
-        citations = [
-            Citation(
-                doc_id=q.sentence.doc_id,
-                sentence_ids=[q.sentence.id],
-                quote=q.sentence.text,
-                stance=q.stance,
-                study_design=q.appraisal.design.value,
-                evidence_level=q.appraisal.evidence_level,
-                sample_size=q.appraisal.sample_size,
-                p_supports=round(float(q.stances[0]), 4),
-                p_contradicts=round(float(q.stances[1]), 4),
-                p_neutral=round(float(q.stances[2]), 4),
-            )
-            for q in quotes
-        ]
-        support, against = stance_balance(citations)
+        citations = [_citation(q) for q in reading.quotes]
         if self.decision_model is not None and reading.evidence is not None:
             evidence = reading.evidence
             answer = answer_probabilities(
@@ -484,12 +544,25 @@ class EvidenceTeam:
                 f"as yes {answer[0]:.2f} / no {answer[1]:.2f} / maybe {answer[2]:.2f}"
             )
         else:
+            support, against = stance_balance(citations)
             share = support / max(support + against, 1e-9)
             proposed = (
                 Decision.YES if share >= 0.65 else Decision.NO if share <= 0.35 else Decision.MAYBE
             )
             how = f"stance balance {share:.2f} towards support"
+        needed = NEEDED_STANCE.get(proposed)
+        if needed is not None and not any(c.stance == needed for c in citations if c.experimental):
+            claim = proposition(the_plan.sub_questions[0])
+            extra = self._needed_quote(claim, the_plan.pico, reading, needed)
+            if extra is not None:
+                citations.append(_citation(extra))
+                notes.append(
+                    f"no quote shown {needed.value} the proposed {proposed.value!r}; added "
+                    f"{extra.sentence.id} (relevance {extra.relevance:.2f}), the most relevant "
+                    "held-back sentence that does"
+                )
         decision, why = consistent_decision(proposed, citations, weigh=self.retriever is not None)
+        support, against = stance_balance(citations)
         supporting = sum(c.stance == Stance.SUPPORTS for c in citations)
         summary = (
             f"{decision.value}: {supporting} quote(s) support and "
@@ -506,6 +579,25 @@ class EvidenceTeam:
                 "claims": [Claim(text=proposition(the_plan.sub_questions[0]), citations=citations)],
             }
         )
+
+
+def _citation(q: _Quote) -> Citation:
+    return Citation(
+        doc_id=q.sentence.doc_id,
+        sentence_ids=[q.sentence.id],
+        quote=q.sentence.text,
+        stance=q.stance,
+        study_design=q.appraisal.design.value,
+        evidence_level=q.appraisal.evidence_level,
+        sample_size=q.appraisal.sample_size,
+        p_supports=round(float(q.stances[0]), 4),
+        p_contradicts=round(float(q.stances[1]), 4),
+        p_neutral=round(float(q.stances[2]), 4),
+    )
+
+
+NEEDED_STANCE = {Decision.YES: Stance.SUPPORTS, Decision.NO: Stance.CONTRADICTS}
+"""The stance a quote must have for the chain to carry each answer."""
 
 
 def stance_balance(citations: list[Citation]) -> tuple[float, float]:
@@ -543,7 +635,7 @@ def consistent_decision(
     too weak a signal to overrule it (weighing turned 0.482 accuracy into 0.418 on PubMedQA,
     BENCHMARKS.md), so one quote of the needed stance suffices.
     """
-    needed = {Decision.YES: Stance.SUPPORTS, Decision.NO: Stance.CONTRADICTS}.get(proposed)
+    needed = NEEDED_STANCE.get(proposed)
     if needed is None:
         return proposed, []
     if not any(c.stance == needed for c in citations if c.experimental):
