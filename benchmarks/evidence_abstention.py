@@ -10,6 +10,7 @@ gates were chosen on this validation set; the held-back set is scored independen
 
 Usage: python benchmarks/evidence_abstention.py [--data-dir ../shared/data] [--limit N]
        [--min-similarity S] [--quote-min-similarity S] [--min-relevance R] [--no-roles]
+       [--direction-reader]
        [--out benchmarks/results/evidence_abstention.json]
 """
 
@@ -27,6 +28,7 @@ from pathlib import Path
 from _half_index import half_index_team  # benchmarks/ is the script's own directory
 from _report import emit_report
 from biomedfm.config import resolve_data_dir
+from biomedfm.evidence.reader import load_reader
 
 _BEST = re.compile(r"best relevance ([0-9.]+), best similarity ([0-9.]+)")
 
@@ -48,6 +50,11 @@ def main() -> None:
     parser.add_argument(
         "--min-relevance", type=float, default=None, help="Override the reader's relevance gate."
     )
+    parser.add_argument(
+        "--direction-reader",
+        action="store_true",
+        help="Read quote directions with the direction reader in the corpus too.",
+    )
     args = parser.parse_args()
     path = resolve_data_dir(args.data_dir) / "pubmedqa" / "pqal_trainval.json"
     records = json.loads(path.read_text())
@@ -65,6 +72,8 @@ def main() -> None:
             team.quote_min_similarity = args.quote_min_similarity
         if args.no_roles:
             team.roles = None
+        if args.direction_reader:
+            team.direction_reader = load_reader(None, "direction")
         for pubid in asked:
             started = time.perf_counter()
             chain, trace = team.answer(records[pubid]["question"], pubid)

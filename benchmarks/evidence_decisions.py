@@ -12,8 +12,12 @@ effect is measured on the same chains.
 The answer reader is cross-fitted the same way: each question is read by the fold reader that
 never saw it (``evidence train-answer --keep-folds runs/answer-folds``).
 
+``--per-question FILE`` keeps every decision; ``--paired EARLIER`` tests this run's against an
+earlier file's on the same questions (McNemar, exact).
+
 Usage: python benchmarks/evidence_decisions.py [--data-dir ../shared/data] [--limit N] [--rule]
        [--context-only] [--answer DIR] [--answer-folds runs/answer-folds]
+       [--per-question FILE] [--paired EARLIER] [--no-direction-reader]
 """
 
 from __future__ import annotations
@@ -81,7 +85,10 @@ def run(name: str, answer: object, questions: dict[str, dict[str, object]]) -> d
         by_count.append(count_rule_decision(chain.decision.value, chain.notes))
         cited += any(claim.citations for claim in chain.claims)
     n = len(gold)
+    ids = list(questions)
     return {
+        "decisions": dict(zip(ids, predicted, strict=True)),
+        "gold": dict(zip(ids, gold, strict=True)),
         "setting": name,
         "accuracy": round(sum(g == p for g, p in zip(gold, predicted, strict=True)) / n, 3),
         "macro_f1": round(macro_f1(gold, predicted), 3),
@@ -171,6 +178,15 @@ def main() -> None:
         help="its fold readers (evidence train-answer --keep-folds)",
     )
     parser.add_argument(
+        "--per-question", type=Path, default=None, help="write every decision here (JSON)"
+    )
+    parser.add_argument(
+        "--paired",
+        type=Path,
+        default=None,
+        help="an earlier --per-question file: McNemar's test against its decisions",
+    )
+    parser.add_argument(
         "--no-direction-reader",
         action="store_true",
         help="quote directions from the evidence and answer readers alone",
@@ -199,7 +215,33 @@ def main() -> None:
         results.append(retrieval_only(path, questions, models))
     for result in results:
         result["decisions_by"] = how
+    if args.per_question is not None:
+        args.per_question.write_text(
+            json.dumps({r["setting"]: r["decisions"] for r in results}, indent=1) + "\n"
+        )
+    if args.paired is not None:
+        earlier = json.loads(args.paired.read_text())
+        for result in results:
+            if result["setting"] in earlier:
+                result["paired"] = paired(result, earlier[result["setting"]])
+    for result in results:
+        del result["decisions"], result["gold"]
     print(json.dumps(results, indent=2))
+
+
+def paired(result: dict[str, object], earlier: dict[str, str]) -> dict[str, object]:
+    """McNemar's exact test against earlier decisions of the same questions: how many each
+    got right that the other got wrong, and the two-sided binomial p on those."""
+    from scipy.stats import binomtest
+
+    decisions, gold = result["decisions"], result["gold"]
+    assert isinstance(decisions, dict)
+    assert isinstance(gold, dict)
+    now_only = sum(decisions[q] == gold[q] != earlier[q] for q in decisions)
+    before_only = sum(earlier[q] == gold[q] != decisions[q] for q in decisions)
+    discordant = now_only + before_only
+    p = binomtest(now_only, discordant).pvalue if discordant else 1.0
+    return {"now_right_only": now_only, "before_right_only": before_only, "p": round(p, 4)}
 
 
 if __name__ == "__main__":

@@ -143,7 +143,7 @@ class EvidenceTeam:
         reader: EvidenceReaderModel | Path | str | None = None,
         answer_reader: EvidenceReaderModel | Path | str | None = None,
         roles: RoleModel | Literal["shipped"] | None = "shipped",
-        direction_reader: EvidenceReaderModel | Path | str | None = "shipped",
+        direction_reader: EvidenceReaderModel | Path | str | None = "default",
     ) -> None:
         """
         Args:
@@ -170,6 +170,13 @@ class EvidenceTeam:
                 model); when the question names an intervention, an outcome and what it
                 claims of it, it reads which way each quote points (see
                 :meth:`_read_directions`). None: the evidence and answer readers alone.
+                "default": the shipped one for passages given with the question, none in a
+                corpus. It takes every sentence for a finding on the question's comparison:
+                true of the study a user gives (PubMedQA with context 0.550 → 0.562), not of
+                a retrieved neighbour on another outcome, which it reads as a confident
+                finding (in a corpus it turned the statin question's `maybe` into a `no`
+                resting on results about recovery after a stroke, for one more point of
+                answers right on the half-indexed set; BENCHMARKS.md).
         """
         self.llm = llm
         self.decision_model = (
@@ -178,6 +185,8 @@ class EvidenceTeam:
         self.reader = load_reader(reader)
         self.answer_reader = load_reader(answer_reader, role="answer")
         self.roles = shipped_role_model() if roles == "shipped" else roles
+        if direction_reader == "default":
+            direction_reader = "shipped" if retriever is None else None
         self.direction_reader = (
             None
             if direction_reader is None
@@ -224,7 +233,7 @@ class EvidenceTeam:
         reader: EvidenceReaderModel | Path | str | None = None,
         min_relevance: float = CONTEXT_MIN_RELEVANCE,
         answer_reader: EvidenceReaderModel | Path | str | None = None,
-        direction_reader: EvidenceReaderModel | Path | str | None = "shipped",
+        direction_reader: EvidenceReaderModel | Path | str | None = "default",
     ) -> EvidenceTeam:
         """A one-document corpus made of the given context passages (PubMedQA setting a)."""
         store = EvidenceStore.in_memory()
@@ -486,8 +495,9 @@ class EvidenceTeam:
             supports, contradicts, neutral = (float(v) for v in quote.stances)
             evidence_share = supports / max(supports + contradicts, 1e-9)
             answer_share = float(p_yes) / max(float(p_yes + p_no), 1e-9)
-            first = evidence_share if directed is None else float(directed[i])
-            share = 0.5 * (first + answer_share)
+            share = (
+                0.5 * (evidence_share + answer_share) if directed is None else float(directed[i])
+            )
             quote.stances = np.array(
                 [(1.0 - neutral) * share, (1.0 - neutral) * (1.0 - share), neutral],
                 dtype=np.float32,
