@@ -456,7 +456,7 @@ class EvidenceTeam:
         """
         if self.direction_reader is None or not (pico.intervention and pico.outcome):
             return None
-        if pico.effect is None:
+        if pico.effect is None:  # the verb was not found: nothing claimed to read against
             return None
         query = effect_query(
             pico.intervention, pico.comparison or f"no {pico.intervention}", pico.outcome
@@ -473,9 +473,11 @@ class EvidenceTeam:
         return np.asarray(increased + decreased)
 
     def _read_directions(self, claim: str, quotes: list[_Quote], pico: PICO) -> None:
-        """Each quote's direction: the mean of the evidence reader's (or, where the question
-        says what it claims, the direction reader's: :meth:`_direction_shares`) and the
-        answer reader's.
+        """Each quote's direction: the direction reader's where the question says what it
+        claims and the team has one (:meth:`_direction_shares`; PubMedQA with context 0.562 /
+        0.424 against 0.564 / 0.414 averaged with the answer reader, which reads "increased
+        mortality" as support for "reduces mortality"), otherwise the mean of the evidence
+        reader's and the answer reader's.
 
         The evidence reader tells well whether a sentence addresses the question, less well
         which way it points; the answer reader, trained on PubMedQA's own questions, reads
