@@ -105,3 +105,27 @@ def test_screening_scores_what_predict_says() -> None:
     model.kernel = None
     plain = model.predict(SMILES[40:], [TARGET] * 20).mean
     assert np.abs(scored.mean[:, 0] - plain).max() > 1e-3  # the kernel did move the scores
+
+
+def test_an_exported_onnx_model_keeps_the_blend(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from biomedfm.affinity.onnx_export import OnnxScorer, export_onnx
+
+    model = load_model("davis-lite")
+    model.kernel = KernelRegressor.fit(MOLS[:40], [TARGET] * 40, Y[:40])
+    library = SMILES[40:]
+    before = model.predict(library, [TARGET] * len(library)).mean
+    onnx = OnnxScorer(export_onnx(model, tmp_path / "onnx"))
+    assert onnx.kernel is not None
+    assert not model.net.training  # exporting leaves the model as it was (no dropout)
+    np.testing.assert_allclose(model.predict(library, [TARGET] * len(library)).mean, before)
+    chunk = LibraryChunk(0, [str(i) for i in range(len(library))], library)
+    featurizer = make_featurizer("drug", onnx.drug_featurizer_spec)
+    scored = score_chunk(
+        onnx,  # type: ignore[arg-type]
+        onnx.encode_targets([TARGET]),
+        chunk,
+        featurize_smiles(library, {}, featurizer),
+    )
+    expected = model.predict(library, [TARGET] * len(library)).mean
+    np.testing.assert_allclose(scored.mean[:, 0], expected, atol=1e-3)

@@ -83,11 +83,11 @@ def export_onnx(model: AffinityModel, directory: Path, *, int8: bool = False) ->
     examples: dict[
         str, tuple[nn.Module, tuple[torch.Tensor, ...], list[str], list[str], dict[str, Any]]
     ] = {
-        f"{kind}_encoder": (_Encoder(model, kind), (torch.zeros(3, dim),), *encoder_io)
+        f"{kind}_encoder": (_Encoder(model, kind).eval(), (torch.zeros(3, dim),), *encoder_io)
         for kind, dim in (("drug", config.drug_dim), ("protein", config.protein_dim))
     }
     examples["scorer"] = (
-        _Scorer(model),
+        _Scorer(model).eval(),
         (torch.zeros(m, 4, e), torch.zeros(m, 4, e)),
         ["drug_embedding", "protein_embedding"],
         ["mean", "variance"],
@@ -115,6 +115,9 @@ def export_onnx(model: AffinityModel, directory: Path, *, int8: bool = False) ->
             )
         if int8:
             _quantize(path)
+    # torch.onnx.export puts each wrapper back in the mode it found it in, and a wrapper made
+    # in training mode took the model's network with it (dropout on in later predictions)
+    model.net.eval()
     (directory / "config.json").write_text(model.config.model_dump_json(indent=2) + "\n")
     (directory / ONNX_INFO).write_text(json.dumps({"int8": int8, "graphs": list(GRAPHS)}) + "\n")
     if model.domain is not None:  # screening output keeps its applicability-domain columns
