@@ -239,7 +239,7 @@ def finetune(
         [mols[s.strip()] for s in frame["smiles"]], _sequences(frame), _labels(frame)
     )
     result = _blend_out_of_fold(result, frame, mols, out_dir)
-    _record_assay(result, frame, target_sequence, {"finetuned_from": base}, kernel)
+    _record_assay(result, frame, target_sequence, {"finetuned_from": base}, kernel, mols)
     return result
 
 
@@ -298,14 +298,16 @@ def _record_assay(
     target_sequence: str | None,
     training: dict[str, str],
     kernel: KernelRegressor | None = None,
+    mols: dict[str, Any] | None = None,
 ) -> None:
     """Write into the trained model what the assay adds: its one target (if any), where it
     started from, the assay's applicability domain and (for the ensemble) its kernel
-    regressor with the blend's conformal scale and CV summary."""
+    regressor with the blend's conformal scale and CV summary. ``mols``: the assay's
+    molecules by SMILES, when the caller has parsed them already."""
     model = load_model(result.model_dir)
     model.config.target_sequence = target_sequence
     model.config.training.update(training)
-    model.domain = _assay_domain(model, frame, check_pairs(frame).mols)
+    model.domain = _assay_domain(model, frame, mols or check_pairs(frame).mols)
     if kernel is not None:
         model.kernel = kernel if kernel.targets else None
         model.config.sigma_scale = float(result.cv_metrics["sigma_scale"])

@@ -82,7 +82,9 @@ class TargetKernel:
     c: float
 
     @classmethod
-    def fit(cls, kernel: np.ndarray, fingerprints: Sequence[Fingerprint], y: np.ndarray) -> Any:
+    def fit(
+        cls, kernel: np.ndarray, fingerprints: Sequence[Fingerprint], y: np.ndarray
+    ) -> TargetKernel:
         """Fit on a precomputed kernel over ``fingerprints`` (C chosen by inner CV)."""
         c = choose_c(kernel, y)
         model = SVR(kernel="precomputed", C=c).fit(kernel, y)
@@ -131,17 +133,17 @@ class KernelRegressor:
         has a regressor; unchanged elsewhere."""
         out = np.asarray(mean, dtype=np.float64).copy()
         sequence_array = np.asarray(list(sequences), dtype=object)
-        for sequence, kernel in self.targets.items():
+        for sequence in self.targets:
             rows = np.flatnonzero(sequence_array == sequence)
-            if len(rows):
-                predicted = kernel.predict([fingerprint(mols[int(i)]) for i in rows])
-                out[rows] = (1 - self.weight) * out[rows] + self.weight * predicted
+            fingerprints = [fingerprint(mols[int(i)]) for i in rows]
+            out[rows] = self.blend_column(out[rows], fingerprints, sequence)
         return out
 
     def blend_column(
         self, mean: np.ndarray, fingerprints: Sequence[Fingerprint], sequence: str
     ) -> np.ndarray:
-        """Screening's path: one target's column of scores, fingerprints already computed."""
+        """One target's scores, fingerprints already computed (screening's path, and
+        :meth:`blend`'s for each target)."""
         kernel = self.targets.get("".join(sequence.split()).upper())
         if kernel is None or not len(mean):
             return mean
