@@ -300,6 +300,11 @@ def train_answer_command(
     ),
     limit: int | None = typer.Option(None, min=10, help="Only the first N questions (smoke)."),
     version: str = typer.Option("", help="Version recorded in the reader's config."),
+    warm_up: bool = typer.Option(
+        False,
+        help="First fine-tune on yes/no questions made from the Evidence Inference trials "
+        "(needs evidence/evidence_inference in the data folder).",
+    ),
 ) -> None:
     """Fine-tune the answer reader (a study's results against a yes/no question)."""
     import logging
@@ -318,6 +323,11 @@ def train_answer_command(
             limit=limit,
             version=version,
             keep_folds=keep_folds,
+            warm_up=(
+                _training_data_dir(data_dir) / "evidence" / "evidence_inference"
+                if warm_up
+                else None
+            ),
         )
     except BiomedfmError as error:
         print_error(err, error)

@@ -182,17 +182,22 @@ def test_the_answer_passage_is_the_end_of_the_study() -> None:
 def test_train_answer_cli_cross_fits_and_saves_a_reader(tmp_path: Path) -> None:
     from biomedfm.evidence.reader.answer import read_cross_fit
     from biomedfm.evidence.reader.model import EvidenceReaderModel
+    from tests.unit.evidence.test_reader_data import write_trial_set
 
     data = _pubmedqa_file(tmp_path / "toy.json", n=12)
+    write_trial_set(tmp_path / "data" / "evidence")  # the warm-up's trials
     out, folds = tmp_path / "answer", tmp_path / "folds"
     result = CliRunner().invoke(
         app,
         [
             "evidence", "train-answer", "-i", str(data), "-o", str(out), "--folds", "2",
-            "--epochs", "1", "--keep-folds", str(folds),
+            "--epochs", "1", "--keep-folds", str(folds), "--warm-up",
+            "--data-dir", str(tmp_path / "data"),
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    warm_up = json.loads((out / "config.json").read_text())["training"]["warm_up"]
+    assert (warm_up["questions"], warm_up["yes"] + warm_up["no"]) == (4, 4)
     cross_fit = read_cross_fit(out)
     assert sorted(cross_fit, key=int) == [str(i) for i in range(12)]
     assert all(abs(sum(p) - 1.0) < 1e-3 for p in cross_fit.values())

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -121,8 +122,31 @@ def fit_answer_reader(
 ) -> EvidenceReaderModel:
     """A reader warm-started from ``start``, fine-tuned on the examples at ``rows``.
 
-    Each question is shown twice an epoch, with its passage and with its conclusion. The
-    classes are weighted by 1/√frequency (maybe is about a tenth of PubMedQA), linear
+    Each question is shown twice an epoch, with its passage and with its conclusion.
+    """
+    items = [
+        (examples.propositions[i], text, int(examples.labels[i]))
+        for i in rows
+        for text in (examples.passages[i], examples.conclusions[i])
+    ]
+    return fit_answer_items(
+        start, items, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, say=say
+    )
+
+
+def fit_answer_items(
+    start: Path,
+    items: list[tuple[str, str, int]],
+    *,
+    epochs: int,
+    lr: float = 4e-5,
+    batch_size: int = 16,
+    seed: int = 0,
+    say: Callable[[str], None] = log.info,
+) -> EvidenceReaderModel:
+    """The reader at ``start`` fine-tuned on (proposition, passage, answer index) items.
+
+    The classes are weighted by 1/√frequency (maybe is about a tenth of PubMedQA), linear
     warm-up over the first 10% of steps, then linear decay.
     """
     torch.manual_seed(seed)
@@ -130,18 +154,14 @@ def fit_answer_reader(
     model = EvidenceReaderModel.load(start)
     model.config.max_length = MAX_LENGTH
     model.config.stance_logit_bias = (0.0, 0.0, 0.0)
-    items = [
-        (examples.propositions[i], text, int(examples.labels[i]))
-        for i in rows
-        for text in (examples.passages[i], examples.conclusions[i])
-    ]
+    items = list(items)
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(parameters, lr=lr, weight_decay=0.01)
     total = epochs * -(-len(items) // batch_size)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / (0.1 * total)) * max(0.0, 1 - s / total)
     )
-    frequency = np.bincount(examples.labels[rows], minlength=3) / len(rows)
+    frequency = np.bincount([item[2] for item in items], minlength=3) / len(items)
     inverse = 1.0 / np.sqrt(np.maximum(frequency, 1e-3))
     loss_of = torch.nn.CrossEntropyLoss(
         weight=torch.tensor(inverse / inverse.mean(), dtype=torch.float32)
@@ -183,12 +203,16 @@ def train_answer_reader(
     limit: int | None = None,
     version: str = "",
     keep_folds: Path | None = None,
+    warm_up: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Cross-fit ``folds`` readers (out-of-fold probabilities), then train on every question.
 
     Args:
         start: the reader to warm-start from (the shipped evidence reader).
+        warm_up: an ``evidence_inference`` folder: first fine-tune ``start`` for one epoch on
+            its trials' yes/no questions (:mod:`~biomedfm.evidence.reader.answer_trials`),
+            then start every fold and the final reader from that.
         keep_folds: also save each fold's reader under ``keep_folds/fold-K`` (benchmarks use
             them to answer each question with a reader that never saw it).
         limit: use only the first ``limit`` questions (smoke runs).
@@ -203,6 +227,56 @@ def train_answer_reader(
             examples.conclusions[:limit],
             examples.labels[:limit],
         )
+    with tempfile.TemporaryDirectory(prefix="biomedfm-answer-") as scratch:
+        warm_up_report: dict[str, Any] = {}
+        if warm_up is not None:
+            start, warm_up_report = _warm_up(start, warm_up, Path(scratch), limit, say)
+        return _cross_fit_and_train(
+            start,
+            examples,
+            output,
+            folds,
+            epochs,
+            version,
+            keep_folds,
+            say,
+            {"source": path.name, **({"warm_up": warm_up_report} if warm_up_report else {})},
+        )
+
+
+def _warm_up(
+    start: Path, directory: Path, scratch: Path, limit: int | None, say: Callable[[str], None]
+) -> tuple[Path, dict[str, Any]]:
+    """``start`` fine-tuned for one epoch on the trials' yes/no questions, saved in scratch."""
+    from biomedfm.evidence.reader.answer_trials import read_trial_questions
+
+    questions = read_trial_questions(directory, PASSAGE_CHARS)[: limit or None]
+    items = [(claim, passage, ANSWER_LABELS.index(answer)) for claim, passage, answer in questions]
+    say(f"warm-up: {len(items)} trial questions")
+    reader = fit_answer_items(start, items, epochs=1, say=say)
+    reader.save(scratch / "warm-up", {"role": "answer warm-up"})
+    counts = np.bincount([item[2] for item in items], minlength=3)
+    return scratch / "warm-up", {
+        "source": directory.name,
+        "questions": len(items),
+        "yes": int(counts[0]),
+        "no": int(counts[1]),
+        "epochs": 1,
+    }
+
+
+def _cross_fit_and_train(
+    start: Path,
+    examples: AnswerExamples,
+    output: Path,
+    folds: int,
+    epochs: int,
+    version: str,
+    keep_folds: Path | None,
+    say: Callable[[str], None],
+    about: dict[str, Any],
+) -> dict[str, Any]:
+    """The cross-fitting and final training of :func:`train_answer_reader`; its report."""
     n = len(examples.ids)
     out_of_fold = np.zeros((n, 3), dtype=np.float64)
     fold_of = np.zeros(n, dtype=np.int64)
@@ -227,7 +301,7 @@ def train_answer_reader(
     reader.config.version = version
     report = {
         "questions": n,
-        "source": path.name,
+        **about,
         "cross_fitted": {**cross_fit, "majority_accuracy": round(majority, 3), "folds": folds},
         "per_fold": fold_reports,
         "settings": {"epochs": epochs, "max_length": MAX_LENGTH, "passage_chars": PASSAGE_CHARS},
