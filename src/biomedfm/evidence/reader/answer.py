@@ -215,7 +215,8 @@ def train_answer_reader(
             then start every fold and the final reader from that.
         keep_folds: also save each fold's reader under ``keep_folds/fold-K`` (benchmarks use
             them to answer each question with a reader that never saw it).
-        limit: use only the first ``limit`` questions (smoke runs).
+        limit: use only the first ``limit`` questions, and as many trial questions (smoke
+            runs).
     """
     say = progress or log.info
     examples = read_answer_examples(path)
