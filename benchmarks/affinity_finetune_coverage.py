@@ -9,8 +9,17 @@ shipped σ and of its aleatoric part alone (members' mean predicted variance, th
 the mean of each σ part, and the RMSE, so the two causes of the over-coverage can be told
 apart.
 
+It also measures a fix without building it: each assay's ``needed_factor`` is what σ would
+have to be multiplied by to hold exactly 90% there; each assay is then given the median
+factor of the *other* assays (leave-one-assay-out), and the coverage that gives is reported.
+On the 14 smallest assays (``--smallest 14``) the factor was 0.55–0.79 (median 0.66), and the
+leave-one-out coverage 0.890; but σ × 0.66, tried on four larger assays (900–1,200
+compounds), held only 0.855 there (``results/affinity_finetune_coverage_factor_0.66_larger.json``,
+measured with the factor built in for that run): the factor depends on the assay's size, so
+none is shipped yet.
+
 Usage: python benchmarks/affinity_finetune_coverage.py [--data-dir ../shared/data]
-       [--datasets CHEMBL2835_Ki ...] [--out FILE]
+       [--datasets CHEMBL2835_Ki ...] [--smallest N] [--out FILE]
 """
 
 from __future__ import annotations
@@ -63,6 +72,7 @@ def sigma_parts(directory: Path, target: dict[str, str]) -> dict[str, Any]:
     aleatoric = log_vars.exp().mean(0).sqrt().numpy() * unit
     disagreement = means.var(0, unbiased=False).sqrt().numpy() * unit
     error = np.abs(test["y"].to_numpy() - prediction.mean)
+    ratio = error / (Z90 * prediction.sigma)
     return {
         "dataset": target["dataset"],
         "test": len(test),
@@ -70,6 +80,8 @@ def sigma_parts(directory: Path, target: dict[str, str]) -> dict[str, Any]:
         "sigma_scale": round(model.config.sigma_scale, 3),
         "coverage90_shipped_sigma": round(float(np.mean(error <= Z90 * prediction.sigma)), 3),
         "coverage90_aleatoric_only": round(float(np.mean(error <= Z90 * aleatoric)), 3),
+        "needed_factor": round(float(np.quantile(ratio, 0.9)), 3),
+        "ratios": [round(float(r), 4) for r in ratio],
         "mean_sigma": {
             "shipped": round(float(prediction.sigma.mean()), 3),
             "aleatoric": round(float(aleatoric.mean()), 3),
@@ -82,19 +94,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--datasets", nargs="+", default=DEFAULT_DATASETS)
+    parser.add_argument(
+        "--smallest", type=int, default=None, help="the N assays with the fewest compounds"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     directory = resolve_data_dir(args.data_dir) / "moleculeace"
     with (directory / "targets.csv").open(newline="") as handle:
         targets = {row["dataset"]: row for row in csv.DictReader(handle)}
-    rows = [sigma_parts(directory, targets[name]) for name in args.datasets]
+    names = args.datasets
+    if args.smallest is not None:
+        names = sorted(targets, key=lambda n: int(targets[n]["train_compounds"]))[: args.smallest]
+    rows = [sigma_parts(directory, targets[name]) for name in names]
+    for row in rows:  # leave-one-assay-out: the median factor the other assays needed
+        others = [r["needed_factor"] for r in rows if r is not row]
+        factor = float(np.median(others)) if others else 1.0
+        row["left_out_factor"] = round(factor, 3)
+        row["coverage90_left_out_factor"] = round(
+            float(np.mean(np.asarray(row.pop("ratios")) <= factor)), 3
+        )
+    keys = (
+        "coverage90_shipped_sigma",
+        "coverage90_aleatoric_only",
+        "coverage90_left_out_factor",
+        "needed_factor",
+        "rmse",
+    )
     emit_report(
         {
             "datasets": rows,
-            "mean": {
-                key: round(float(np.mean([r[key] for r in rows])), 3)
-                for key in ("coverage90_shipped_sigma", "coverage90_aleatoric_only", "rmse")
-            },
+            "mean": {key: round(float(np.mean([r[key] for r in rows])), 3) for key in keys},
         },
         args.out,
     )
