@@ -489,17 +489,20 @@ class EvidenceTeam:
         """
         if not quotes:
             return
-        answer = answer_probabilities(
-            self.answer_reader, [claim] * len(quotes), [q.sentence.text for q in quotes]
-        )
-        directed = self._direction_shares(pico, quotes)
-        for i, (quote, (p_yes, p_no, _)) in enumerate(zip(quotes, answer, strict=True)):
-            supports, contradicts, neutral = (float(v) for v in quote.stances)
-            evidence_share = supports / max(supports + contradicts, 1e-9)
-            answer_share = float(p_yes) / max(float(p_yes + p_no), 1e-9)
-            share = (
-                0.5 * (evidence_share + answer_share) if directed is None else float(directed[i])
+        shares = self._direction_shares(pico, quotes)
+        if shares is None:  # only then is the answer reader's reading used
+            answer = answer_probabilities(
+                self.answer_reader, [claim] * len(quotes), [q.sentence.text for q in quotes]
             )
+            mean_shares = []
+            for quote, (p_yes, p_no, _) in zip(quotes, answer, strict=True):
+                supports, contradicts = float(quote.stances[0]), float(quote.stances[1])
+                evidence_share = supports / max(supports + contradicts, 1e-9)
+                answer_share = float(p_yes) / max(float(p_yes + p_no), 1e-9)
+                mean_shares.append(0.5 * (evidence_share + answer_share))
+            shares = np.asarray(mean_shares)
+        for quote, share in zip(quotes, shares.tolist(), strict=True):
+            neutral = float(quote.stances[2])
             quote.stances = np.array(
                 [(1.0 - neutral) * share, (1.0 - neutral) * (1.0 - share), neutral],
                 dtype=np.float32,
