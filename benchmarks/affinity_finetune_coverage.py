@@ -80,6 +80,7 @@ def sigma_parts(directory: Path, target: dict[str, str]) -> dict[str, Any]:
         "test": len(test),
         "rmse": round(float(np.sqrt(np.mean(error**2))), 3),
         "sigma_scale": round(model.config.sigma_scale, 3),
+        "deployed_sigma_factor": model.config.training.get("deployed_sigma_factor", 1.0),
         "coverage90_shipped_sigma": round(float(np.mean(error <= Z90 * prediction.sigma)), 3),
         "coverage90_aleatoric_only": round(float(np.mean(error <= Z90 * aleatoric)), 3),
         "needed_factor": round(float(np.quantile(ratio, 0.9)), 3),

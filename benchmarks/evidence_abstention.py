@@ -10,8 +10,11 @@ gates were chosen on this validation set; the held-back set is scored independen
 
 Usage: python benchmarks/evidence_abstention.py [--data-dir ../shared/data] [--limit N]
        [--min-similarity S] [--quote-min-similarity S] [--min-relevance R] [--no-roles]
-       [--direction-reader]
+       [--direction-reader] [--quotes FILE]
        [--out benchmarks/results/evidence_abstention.json]
+
+``--quotes FILE`` keeps each question's decision and quotes (document, stance probabilities)
+as JSON, so a gate on the quotes can be swept without asking again.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ def main() -> None:
         action="store_true",
         help="Read quote directions with the direction reader in the corpus too.",
     )
+    parser.add_argument("--quotes", type=Path, default=None, help="Keep every answer's quotes.")
     args = parser.parse_args()
     path = resolve_data_dir(args.data_dir) / "pubmedqa" / "pqal_trainval.json"
     records = json.loads(path.read_text())
@@ -91,8 +95,16 @@ def main() -> None:
                     "cites_own_abstract": any(
                         c.doc_id == pubid for claim in chain.claims for c in claim.citations
                     ),
+                    "quotes": [
+                        [c.doc_id, c.p_supports, c.p_contradicts, c.p_neutral]
+                        for claim in chain.claims
+                        for c in claim.citations
+                    ],
+                    "id": pubid,
                 }
             )
+    if args.quotes is not None:
+        args.quotes.write_text(json.dumps(rows))
     absent_rows = [r for r in rows if not r["present"]]
     present_rows = [r for r in rows if r["present"]]
     answered = [r for r in present_rows if r["decision"] != "insufficient"]

@@ -167,7 +167,13 @@ def finetune(
 ) -> None:
     """Re-specialise a pretrained model to a lab's own assay (5-member ensemble, early
     stopping on held-out folds, conformal 90% intervals, applicability domain)."""
-    from biomedfm.affinity.finetune import LITE_DIR, FinetuneSettings, finetune_lite, read_assay
+    from biomedfm.affinity.finetune import (
+        DEPLOYED_SIGMA_FACTOR,
+        LITE_DIR,
+        FinetuneSettings,
+        finetune_lite,
+        read_assay,
+    )
     from biomedfm.affinity.finetune import finetune as run_finetune
 
     try:
@@ -211,7 +217,8 @@ def finetune(
     oof = result.cv_metrics["oof"]
     err.print(
         f"fine-tuned {base} on {len(assay.frame)} compounds: out-of-fold RMSE "
-        f"{oof['mse'] ** 0.5:.3f}, 90% coverage {result.cv_metrics['coverage90_mean']:.3f}; "
+        f"{oof['mse'] ** 0.5:.3f}, 90% coverage {result.cv_metrics['coverage90_mean']:.3f} "
+        f"(deployed σ × {DEPLOYED_SIGMA_FACTOR}: the full ensemble errs less); "
         f"model in {result.model_dir} ({time.perf_counter() - started:.0f} s); predict with "
         f"'biomedfm affinity predict --model {output}'"
     )

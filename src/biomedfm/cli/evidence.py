@@ -415,6 +415,11 @@ def train_direction_command(
     lr: float = typer.Option(8e-5, help="Learning rate of the tuned layers (head: 5x)."),
     limit: int | None = typer.Option(None, min=8, help="At most this many pairs (smoke runs)."),
     version: str = typer.Option("", help="Version recorded in the reader's config."),
+    other_outcomes: bool = typer.Option(
+        False,
+        "--other-outcomes",
+        help="Also train not_reported on other outcomes' quotes of the same comparison.",
+    ),
 ) -> None:
     """Fine-tune the direction reader (which way a trial's finding sentence points)."""
     from biomedfm.evidence.reader import SHIPPED_DIR
@@ -429,6 +434,7 @@ def train_direction_command(
             lr=lr,
             limit=limit,
             version=version,
+            other_outcomes=other_outcomes,
         )
     except BiomedfmError as error:
         print_error(err, error)

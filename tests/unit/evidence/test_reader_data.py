@@ -196,4 +196,39 @@ def test_train_direction_cli_end_to_end_on_a_few_pairs(tmp_path: Path) -> None:
     assert config["version"] == "t"
     assert config["role"] == "direction"
     assert config["max_length"] == 160
-    assert config["training"]["pairs"] == {"train": 16, "validation": 16}
+    assert config["training"]["pairs"] == {"train": 16, "validation": 16, "reported": 16}
+    assert 0.0 <= config["training"]["reported_auc"] <= 1.0
+
+
+def test_direction_reader_learns_what_a_sentence_does_not_report() -> None:
+    from biomedfm.evidence.reader.direction import reported_pairs, unreported_pairs
+    from biomedfm.evidence.reader.trial import TrialText
+
+    mortality_quote = "Mortality was 8.1% with aspirin and 10.9% with placebo."
+    bleeding_quote = "Major bleeding did not differ between the groups."
+    mortality = TrialPrompt(
+        "1", "9", "train", "aspirin", "placebo", "mortality", "decreased",
+        [(mortality_quote, -1, -1)],
+    )  # fmt: skip
+    bleeding = TrialPrompt(
+        "2", "9", "train", "aspirin", "placebo", "major bleeding", "no_difference",
+        [(bleeding_quote, -1, -1)],
+    )  # fmt: skip
+    trial = TrialText(
+        "METHODS\nPatients with aspirin allergy and prior mortality risk scores were excluded.\n"
+        f"RESULTS\n{mortality_quote}\n{bleeding_quote}\n"
+    )
+    pairs = unreported_pairs([mortality, bleeding], {"9": trial}, random.Random(0))
+    assert {p.label for p in pairs} == {"not_reported"}
+    texts = {(p.first, p.second) for p in pairs}
+    # the other outcome's quote, asked about this outcome, reports nothing on it
+    assert ("aspirin versus placebo: mortality", bleeding_quote) in texts
+    assert ("aspirin versus placebo: major bleeding", mortality_quote) in texts
+    # and the trial's sentence most like the prompt that is not its evidence
+    assert any("excluded" in second for first, second in texts if first.endswith("mortality"))
+    assert not any(
+        first.endswith("mortality") and second == mortality_quote for first, second in texts
+    )
+    validation = reported_pairs([mortality, bleeding])
+    assert [p.label for p in validation[:2]] == ["decreased", "no_difference"]
+    assert {p.label for p in validation[2:]} == {"not_reported"}

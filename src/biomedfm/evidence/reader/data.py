@@ -25,6 +25,7 @@ import csv
 import random
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -269,25 +270,21 @@ def stance_pairs_from_trials(
     return pairs
 
 
-def other_outcome_pairs(
+def other_outcome_quotes(
     prompts: list[TrialPrompt], rng: random.Random, max_overlap: float = 0.3, per_prompt: int = 2
-) -> list[Pair]:
-    """Neutral pairs of the hardest kind: a trial's result for *another outcome* of the same
-    comparison, against a claim about this outcome.
+) -> Iterator[tuple[TrialPrompt, str]]:
+    """(prompt, a doctor's quote for *another outcome* of the same comparison in the same trial).
 
     Same intervention, same comparator, same trial, often the same sentence form: only the
-    outcome differs, so nothing but reading the outcome tells the reader that the quote does
-    not address the claim. The shipped reader 2026.12 read 89% of such pairs as addressing
-    the claim; a study of statins and recovery *after* a stroke, read against "statins reduce
-    the risk of stroke", is this error. A quote that shares more than ``max_overlap`` of its
-    words with the claim's outcome may report it too and is left out; each prompt gets up to
-    ``per_prompt`` such quotes, from different outcomes.
+    outcome differs, so nothing but reading the outcome tells that the quote does not report
+    this prompt's finding. A quote that shares more than ``max_overlap`` of its words with the
+    prompt's outcome may report it too and is left out; each prompt gets up to ``per_prompt``
+    such quotes, from different outcomes.
     """
     by_arms: dict[tuple[str, str, str], list[TrialPrompt]] = defaultdict(list)
     for prompt in prompts:
         key = (prompt.pmcid, prompt.intervention.lower(), prompt.comparator.lower())
         by_arms[key].append(prompt)
-    pairs = []
     for group in by_arms.values():
         for prompt in group:
             outcome_words = words(prompt.outcome)
@@ -298,15 +295,29 @@ def other_outcome_pairs(
                 for quote, _, _ in other.quotes[:1]
                 if overlap(outcome_words, words(quote)) < max_overlap
             ]
-            if not others:
-                continue
-            for quote in rng.sample(others, min(per_prompt, len(others))):
-                template = rng.choice(DIRECTION_CLAIMS[rng.choice(list(DIRECTION_CLAIMS))])
-                claim = template.format(
-                    i=prompt.intervention, c=prompt.comparator, o=prompt.outcome.lower()
-                )
-                claim = claim[:1].upper() + claim[1:]
-                pairs.append(Pair(claim, quote.strip(), "neutral", "ei-other-outcome"))
+            if others:  # lazily: a caller drawing from ``rng`` per quote keeps its order
+                for quote in rng.sample(others, min(per_prompt, len(others))):
+                    yield prompt, quote.strip()
+
+
+def other_outcome_pairs(
+    prompts: list[TrialPrompt], rng: random.Random, max_overlap: float = 0.3, per_prompt: int = 2
+) -> list[Pair]:
+    """Neutral pairs of the hardest kind: a trial's result for another outcome of the same
+    comparison (:func:`other_outcome_quotes`), against a claim about this outcome.
+
+    The shipped reader 2026.12 read 89% of such pairs as addressing the claim; a study of
+    statins and recovery *after* a stroke, read against "statins reduce the risk of stroke",
+    is this error.
+    """
+    pairs = []
+    for prompt, quote in other_outcome_quotes(prompts, rng, max_overlap, per_prompt):
+        template = rng.choice(DIRECTION_CLAIMS[rng.choice(list(DIRECTION_CLAIMS))])
+        claim = template.format(
+            i=prompt.intervention, c=prompt.comparator, o=prompt.outcome.lower()
+        )
+        claim = claim[:1].upper() + claim[1:]
+        pairs.append(Pair(claim, quote, "neutral", "ei-other-outcome"))
     return pairs
 
 
