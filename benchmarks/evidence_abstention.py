@@ -10,11 +10,11 @@ gates were chosen on this validation set; the held-back set is scored independen
 
 Usage: python benchmarks/evidence_abstention.py [--data-dir ../shared/data] [--limit N]
        [--min-similarity S] [--quote-min-similarity S] [--min-relevance R] [--no-roles]
-       [--direction-reader] [--quotes FILE]
+       [--direction-reader] [--outcome-reader DIR] [--min-reported P] [--quotes FILE]
        [--out benchmarks/results/evidence_abstention.json]
 
-``--quotes FILE`` keeps each question's decision and quotes (document, stance probabilities)
-as JSON, so a gate on the quotes can be swept without asking again.
+``--quotes FILE`` keeps each question's decision and quotes (document, stance probabilities,
+text) as JSON, so a gate on the quotes can be swept without asking again.
 """
 
 from __future__ import annotations
@@ -58,6 +58,12 @@ def main() -> None:
         action="store_true",
         help="Read quote directions with the direction reader in the corpus too.",
     )
+    parser.add_argument(
+        "--outcome-reader", type=Path, default=None, help="Outcome reader (default: shipped)."
+    )
+    parser.add_argument(
+        "--min-reported", type=float, default=None, help="Override the outcome gate (0: off)."
+    )
     parser.add_argument("--quotes", type=Path, default=None, help="Keep every answer's quotes.")
     args = parser.parse_args()
     path = resolve_data_dir(args.data_dir) / "pubmedqa" / "pqal_trainval.json"
@@ -76,6 +82,10 @@ def main() -> None:
             team.quote_min_similarity = args.quote_min_similarity
         if args.no_roles:
             team.roles = None
+        if args.outcome_reader is not None:
+            team.outcome_reader = load_reader(args.outcome_reader, "direction")
+        if args.min_reported is not None:
+            team.min_reported = args.min_reported
         if args.direction_reader:
             team.direction_reader = load_reader(None, "direction")
         for pubid in asked:
@@ -96,7 +106,7 @@ def main() -> None:
                         c.doc_id == pubid for claim in chain.claims for c in claim.citations
                     ),
                     "quotes": [
-                        [c.doc_id, c.p_supports, c.p_contradicts, c.p_neutral]
+                        [c.doc_id, c.p_supports, c.p_contradicts, c.p_neutral, c.quote]
                         for claim in chain.claims
                         for c in claim.citations
                     ],
@@ -130,6 +140,7 @@ def main() -> None:
         "min_similarity": team.min_similarity,
         "quote_min_similarity": team.quote_min_similarity,
         "roles": team.roles is not None,
+        "min_reported": team.min_reported,
         "absent_false_answers": share(absent_rows, lambda r: r["decision"] != "insufficient"),
         "present_answered": share(present_rows, lambda r: r["decision"] != "insufficient"),
         "present_answered_accuracy": share(answered, lambda r: r["decision"] == r["gold"]),

@@ -77,6 +77,11 @@ questions answered."""
 # answered 0.450 right, 0.3 left 28 (0.482), 0.1 left 5 (0.516), where the decision model alone
 # read 0.573; with the answer reader, 0.1 answers 0.550 (BENCHMARKS.md).
 CONTEXT_MIN_RELEVANCE = 0.1
+CORPUS_MIN_REPORTED = 0.5
+"""In a corpus, when the question names an intervention and an outcome: a document gives
+quotes only when the outcome reader (a direction reader trained on other outcomes' quotes)
+reads one of them as reporting the question's comparison with this probability (see
+:meth:`EvidenceTeam._other_outcome_documents`)."""
 RESERVE_QUOTES = 12
 """Held-back sentences (passing every gate, below the quotes shown) the synthesizer may read
 for the quote a proposed answer needs (see :meth:`EvidenceTeam._needed_quote`)."""
@@ -122,6 +127,9 @@ class _Reading:
     reserve: list[_Quote] = field(default_factory=list)
     """Sentences that pass every quote gate but were not among the most relevant shown, most
     relevant first: where the synthesizer looks for the quote a proposed answer needs."""
+    other_outcomes: dict[str, float] = field(default_factory=dict)
+    """Documents left out because none of their quotes reports the question's outcome: the
+    best probability that one does."""
 
 
 class EvidenceTeam:
@@ -144,6 +152,8 @@ class EvidenceTeam:
         answer_reader: EvidenceReaderModel | Path | str | None = None,
         roles: RoleModel | Literal["shipped"] | None = "shipped",
         direction_reader: EvidenceReaderModel | Path | str | None = "default",
+        outcome_reader: EvidenceReaderModel | Path | str | None = "default",
+        min_reported: float = CORPUS_MIN_REPORTED,
     ) -> None:
         """
         Args:
@@ -177,6 +187,14 @@ class EvidenceTeam:
                 finding (in a corpus it turned the statin question's `maybe` into a `no`
                 resting on results about recovery after a stroke, for one more point of
                 answers right on the half-indexed set; BENCHMARKS.md).
+            outcome_reader: in a corpus, a direction reader whose ``not_reported`` class was
+                trained on other outcomes' quotes of the same comparison ("shipped", a
+                directory or a model). When the question names an intervention and an
+                outcome, a document none of whose quotes it reads as reporting them (with
+                ``min_reported``) gives no quotes: a study of the same exposure and another
+                outcome is not evidence on this one. "default": the shipped direction reader
+                in a corpus, none for passages given with the question (they are the study
+                asked about). None: no such check.
         """
         self.llm = llm
         self.decision_model = (
@@ -194,6 +212,14 @@ class EvidenceTeam:
                 None if direction_reader == "shipped" else direction_reader, "direction"
             )
         )
+        if outcome_reader == "default":
+            outcome_reader = None  # not measured yet: off until the gate is chosen
+        self.outcome_reader = (
+            None
+            if outcome_reader is None
+            else load_reader(None if outcome_reader == "shipped" else outcome_reader, "direction")
+        )
+        self.min_reported = min_reported
         self.store = store
         self.retriever = retriever
         self.top_documents = top_documents
@@ -287,6 +313,8 @@ class EvidenceTeam:
                 f"{q.stances[1]:.2f} / neutral {q.stances[2]:.2f}"
                 for q in reading.quotes
             )
+            if reading.other_outcomes:
+                notes.append(_other_outcomes_note(reading.other_outcomes, self.min_reported)[2:])
         with trace.step("appraiser") as notes:
             notes.extend(
                 sorted(
@@ -405,6 +433,9 @@ class EvidenceTeam:
                 _Quote(sentences[i], stances[i].copy(), appraisals[doc_id])
                 for i in relevant[self.quotes_per_document :]
             ]
+        other_outcomes = self._other_outcome_documents(the_plan.pico, quotes)
+        quotes = [q for q in quotes if q.sentence.doc_id not in other_outcomes]
+        reserve = [q for q in reserve if q.sentence.doc_id not in other_outcomes]
         self._read_directions(claim, quotes, the_plan.pico)
         reserve = sorted(reserve, key=lambda q: q.stances[2])[:RESERVE_QUOTES]
         evidence = None
@@ -427,7 +458,32 @@ class EvidenceTeam:
             float(similarity[chosen].max()) if chosen else 0.0,
             skipped,
             reserve,
+            other_outcomes,
         )
+
+    def _other_outcome_documents(self, pico: PICO, quotes: list[_Quote]) -> dict[str, float]:
+        """Documents none of whose quotes reports the question's comparison, with the best
+        probability that one does (by the outcome reader, ``1 − p(not_reported)``).
+
+        The evidence reader reads a result on another outcome of the same exposure as
+        addressing the claim (82.8% of such pairs on the Evidence Inference validation
+        trials), and its relevance cannot tell a study's own finding from a neighbour's. The
+        outcome reader asks the narrower question for the comparison the question names
+        (without a comparator: against no intervention).
+        """
+        if self.outcome_reader is None or not quotes or not (pico.intervention and pico.outcome):
+            return {}
+        query = effect_query(
+            pico.intervention, pico.comparison or f"no {pico.intervention}", pico.outcome
+        )
+        unreported = self.outcome_reader.probabilities(
+            [query] * len(quotes), [q.sentence.text for q in quotes], "effect"
+        )[:, 3]
+        best: dict[str, float] = {}
+        for quote, p_unreported in zip(quotes, unreported.tolist(), strict=True):
+            doc_id = quote.sentence.doc_id
+            best[doc_id] = max(best.get(doc_id, 0.0), 1.0 - p_unreported)
+        return {doc_id: p for doc_id, p in best.items() if p < self.min_reported}
 
     def _needed_quote(
         self, claim: str, pico: PICO, reading: _Reading, needed: Stance
@@ -523,6 +579,7 @@ class EvidenceTeam:
                 f"document is read when one of its sentences reaches {self.min_similarity}); "
                 f"{reading.background} sentence(s) that passed are background (prior work or "
                 "the study's aims), not findings"
+                + _other_outcomes_note(reading.other_outcomes, self.min_reported)
             )
             return chain.model_copy(
                 update={
@@ -594,6 +651,17 @@ class EvidenceTeam:
                 "claims": [Claim(text=proposition(the_plan.sub_questions[0]), citations=citations)],
             }
         )
+
+
+def _other_outcomes_note(documents: dict[str, float], min_reported: float) -> str:
+    """'; left out ...' for the documents whose quotes report another outcome ('' if none)."""
+    if not documents:
+        return ""
+    each = ", ".join(f"{doc_id} ({p:.2f})" for doc_id, p in documents.items())
+    return (
+        f"; left out {len(documents)} document(s) whose quotes report other outcomes, not "
+        f"the question's (best probability of reporting it, {min_reported} needed): {each}"
+    )
 
 
 def _citation(q: _Quote) -> Citation:

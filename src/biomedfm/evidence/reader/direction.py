@@ -242,7 +242,7 @@ def train_direction(
             step += 1
             if step % 50 == 0:
                 say(
-                    f"epoch {epoch} step {step}/{steps} loss {float(loss):.3f} "
+                    f"epoch {epoch} step {step}/{steps} loss {loss.item():.3f} "
                     f"({time.time() - started:.0f} s)"
                 )
         scores = {**scores_now(epoch), "seconds": round(time.time() - started, 1)}
