@@ -81,7 +81,8 @@ CORPUS_MIN_REPORTED = 0.5
 """In a corpus, when the question names an intervention and an outcome: a document gives
 quotes only when the outcome reader (a direction reader trained on other outcomes' quotes)
 reads one of them as reporting the question's comparison with this probability (see
-:meth:`EvidenceTeam._other_outcome_documents`)."""
+:meth:`EvidenceTeam._other_outcome_documents`). Not yet chosen on data: the gate is off by
+default."""
 RESERVE_QUOTES = 12
 """Held-back sentences (passing every gate, below the quotes shown) the synthesizer may read
 for the quote a proposed answer needs (see :meth:`EvidenceTeam._needed_quote`)."""
@@ -192,9 +193,9 @@ class EvidenceTeam:
                 directory or a model). When the question names an intervention and an
                 outcome, a document none of whose quotes it reads as reporting them (with
                 ``min_reported``) gives no quotes: a study of the same exposure and another
-                outcome is not evidence on this one. "default": the shipped direction reader
-                in a corpus, none for passages given with the question (they are the study
-                asked about). None: no such check.
+                outcome is not evidence on this one. "default": none yet (the gate and
+                ``min_reported`` are not measured; a candidate is trained with
+                ``train-direction --other-outcomes``). None: no such check.
         """
         self.llm = llm
         self.decision_model = (
@@ -213,7 +214,7 @@ class EvidenceTeam:
             )
         )
         if outcome_reader == "default":
-            outcome_reader = None  # not measured yet: off until the gate is chosen
+            outcome_reader = None
         self.outcome_reader = (
             None
             if outcome_reader is None

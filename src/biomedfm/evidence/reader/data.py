@@ -321,6 +321,14 @@ def other_outcome_pairs(
     return pairs
 
 
+def non_evidence_by_similarity(trial: TrialText, prompt: TrialPrompt, near: set[int]) -> list[int]:
+    """The trial's sentences outside ``near`` (its evidence), those sharing most words with
+    the prompt's outcome and intervention first (ties in reading order)."""
+    query_words = words(f"{prompt.outcome} {prompt.intervention}")
+    candidates = [i for i in range(len(trial.spans)) if i not in near]
+    return sorted(candidates, key=lambda i: -overlap(query_words, words(trial.sentence(i))))
+
+
 def effect_pairs(
     prompts: list[TrialPrompt],
     trials: dict[str, TrialText],
@@ -341,11 +349,10 @@ def effect_pairs(
             pairs.append(Pair(swapped, text, _SWAP[prompt.label], "effect-swapped"))
         if trial is None:
             continue
-        candidates = [i for i in range(len(trial.spans)) if i not in near]
-        if not candidates:
+        ranked = non_evidence_by_similarity(trial, prompt, near)
+        if not ranked:
             continue
-        query_words = words(f"{prompt.outcome} {prompt.intervention}")
-        ranked = sorted(candidates, key=lambda i: -overlap(query_words, words(trial.sentence(i))))
+        candidates = sorted(ranked)
         chosen = [*ranked[: negatives - 1], rng.choice(candidates)]
         for index in dict.fromkeys(chosen):
             pairs.append(

@@ -39,10 +39,9 @@ from biomedfm.evidence.reader.data import (
     TrialPrompt,
     evidence_sentences,
     load_trials,
+    non_evidence_by_similarity,
     other_outcome_quotes,
-    overlap,
     read_trial_prompts,
-    words,
 )
 from biomedfm.evidence.reader.model import EFFECT_LABELS, EvidenceReaderModel, effect_query
 from biomedfm.evidence.reader.trial import TrialText
@@ -112,12 +111,9 @@ def unreported_pairs(
         trial = trials.get(prompt.pmcid)
         if trial is None:
             continue
-        near = evidence_sentences(trial, prompt)
-        others = [i for i in range(len(trial.spans)) if i not in near]
-        if others:
-            query_words = words(f"{prompt.outcome} {prompt.intervention}")
-            index = max(others, key=lambda i: overlap(query_words, words(trial.sentence(i))))
-            pairs.append(_unreported(prompt, trial.sentence(index), "same-trial"))
+        ranked = non_evidence_by_similarity(trial, prompt, evidence_sentences(trial, prompt))
+        if ranked:
+            pairs.append(_unreported(prompt, trial.sentence(ranked[0]), "same-trial"))
     return pairs
 
 
