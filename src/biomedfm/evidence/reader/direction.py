@@ -127,6 +127,12 @@ def reported_pairs(prompts: list[TrialPrompt]) -> list[Pair]:
     ]
 
 
+def _both_kinds(pairs: list[Pair], limit: int) -> list[Pair]:
+    """The first ``limit`` pairs, half reported and half not, so the AUC stays defined."""
+    kept = [x for x in pairs if x.label != UNREPORTED][: limit // 2]
+    return kept + [x for x in pairs if x.label == UNREPORTED][: limit - len(kept)]
+
+
 def _direction_loss(
     model: EvidenceReaderModel, batch: list[Pair], with_unreported: bool = False
 ) -> torch.Tensor:
@@ -190,7 +196,8 @@ def train_direction(
         rng.shuffle(train)  # so that a --limit keeps both kinds
     reported = reported_pairs(validation_prompts)
     if limit is not None:
-        train, validation, reported = train[:limit], validation[:limit], reported[-limit:]
+        train, validation = train[:limit], validation[:limit]
+        reported = _both_kinds(reported, limit)
     model = EvidenceReaderModel.load(start)
     model.config.version = version or model.config.version
     model.config.max_length = max_length or model.config.max_length
