@@ -15,7 +15,10 @@ runner = CliRunner()
     ("kind", "names"),
     [
         ("affinity", ["davis", "davis-lite", "encoder", "kiba", "kiba-lite"]),
-        ("evidence", ["decision", "reader", "reader-answer", "reader-direction", "roles"]),
+        (
+            "evidence",
+            ["decision", "reader", "reader-answer", "reader-direction", "reader-outcome", "roles"],
+        ),
         ("dynamics", ["flexibility"]),
     ],
 )

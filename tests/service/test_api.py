@@ -38,6 +38,7 @@ def test_health_models_and_openapi_need_no_key(api: TestClient) -> None:
         *(("affinity", n) for n in names),
         ("evidence", "reader"),
         ("evidence", "reader-direction"),
+        ("evidence", "reader-outcome"),
         ("evidence", "reader-answer"),
         ("evidence", "decision"),
         ("dynamics", "flexibility"),

@@ -180,10 +180,55 @@ def test_background_sentences_are_never_quotes(tmp_path: Path) -> None:
     assert not any(q.startswith("In primary and secondary prevention") for q in quotes)
     assert "left out as background" in trace.steps[2].summary
     team.roles = None  # without the role check the background sentence is the first quote
+    team.outcome_reader = None  # (and no outcome gate, which that quote would pass)
     chain, _ = team.answer("Do statins reduce the risk of stroke?")
     quotes = [c.quote for claim in chain.claims for c in claim.citations]
     assert quotes
     assert quotes[0].startswith("In primary and secondary prevention")
+
+
+STROKE_RISK = (
+    "We randomized 5,000 elderly patients to statins or placebo to study the risk of stroke. "
+    "Statins reduced the risk of stroke compared with placebo in elderly patients (hazard "
+    "ratio 0.75, p = 0.01)."
+)
+AFTER_BYPASS = (
+    "We studied whether statins reduce the risk of complications in elderly patients after "
+    "coronary artery bypass grafting. Postoperative atrial fibrillation was significantly "
+    "lower in the statin group compared with the non-statin group (16% versus 33%, p = 0.005)."
+)
+
+
+def _corpus(tmp_path: Path, documents: list[Document]) -> Path:
+    store = EvidenceStore(tmp_path / "corpus.sqlite")
+    store.add(documents)
+    build_indexes(store, tmp_path)
+    store.close()
+    return tmp_path
+
+
+def test_a_study_of_another_outcome_is_no_evidence_on_this_one(tmp_path: Path) -> None:
+    """The statin question's error: a finding on atrial fibrillation quoted for stroke."""
+    question = "Do statins reduce the risk of stroke in elderly patients?"
+    team = EvidenceTeam.from_index(
+        _corpus(tmp_path, [Document("risk", STROKE_RISK), Document("af", AFTER_BYPASS)])
+    )
+    assert team.outcome_reader is not None  # on by default in a corpus
+    chain, trace = team.answer(question)
+    assert {c.doc_id for claim in chain.claims for c in claim.citations} == {"risk"}
+    assert "left out 1 document(s) whose quotes report other outcomes" in trace.steps[2].summary
+    assert "af (" in trace.steps[2].summary
+
+
+def test_only_other_outcomes_in_the_corpus_is_insufficient(tmp_path: Path) -> None:
+    team = EvidenceTeam.from_index(_corpus(tmp_path, [Document("af", AFTER_BYPASS)]))
+    chain, _ = team.answer("Do statins reduce the risk of stroke in elderly patients?")
+    assert chain.decision == Decision.INSUFFICIENT
+    assert "report other outcomes" in chain.summary
+    assert "af (" in chain.notes[0]
+    team.outcome_reader = None  # without the gate the bypass study is quoted
+    chain, _ = team.answer("Do statins reduce the risk of stroke in elderly patients?")
+    assert chain.decision != Decision.INSUFFICIENT
 
 
 class _Proposes:

@@ -77,12 +77,16 @@ questions answered."""
 # answered 0.450 right, 0.3 left 28 (0.482), 0.1 left 5 (0.516), where the decision model alone
 # read 0.573; with the answer reader, 0.1 answers 0.550 (BENCHMARKS.md).
 CONTEXT_MIN_RELEVANCE = 0.1
-CORPUS_MIN_REPORTED = 0.5
+CORPUS_MIN_REPORTED = 0.4
 """In a corpus, when the question names an intervention and an outcome: a document gives
 quotes only when the outcome reader (a direction reader trained on other outcomes' quotes)
-reads one of them as reporting the question's comparison with this probability (see
-:meth:`EvidenceTeam._other_outcome_documents`). Not yet chosen on data: the gate is off by
-default."""
+reads one of them as reporting the question's comparison, in its population, with this
+probability (see :meth:`EvidenceTeam._other_outcome_documents`). Chosen on the half-indexed
+PubMedQA set (benchmarks/evidence_abstention.py): 47 answerable questions name both and are
+quoted from their own abstract; 0.35–0.42 leaves 40 of them their abstract (answered 84.0% →
+81.2%, false answers unchanged at 1.6%), 0.5 leaves 36 (79.2%). The statin question's two
+studies (recovery after a stroke; atrial fibrillation after bypass surgery) read 0.29 and
+0.37."""
 RESERVE_QUOTES = 12
 """Held-back sentences (passing every gate, below the quotes shown) the synthesizer may read
 for the quote a proposed answer needs (see :meth:`EvidenceTeam._needed_quote`)."""
@@ -193,9 +197,9 @@ class EvidenceTeam:
                 directory or a model). When the question names an intervention and an
                 outcome, a document none of whose quotes it reads as reporting them (with
                 ``min_reported``) gives no quotes: a study of the same exposure and another
-                outcome is not evidence on this one. "default": none yet (the gate and
-                ``min_reported`` are not measured; a candidate is trained with
-                ``train-direction --other-outcomes``). None: no such check.
+                outcome is not evidence on this one. "default": the shipped outcome reader
+                in a corpus, none for passages the user gives (they are the study asked
+                about). None: no such check.
         """
         self.llm = llm
         self.decision_model = (
@@ -214,11 +218,11 @@ class EvidenceTeam:
             )
         )
         if outcome_reader == "default":
-            outcome_reader = None
+            outcome_reader = "shipped" if retriever is not None else None
         self.outcome_reader = (
             None
             if outcome_reader is None
-            else load_reader(None if outcome_reader == "shipped" else outcome_reader, "direction")
+            else load_reader(None if outcome_reader == "shipped" else outcome_reader, "outcome")
         )
         self.min_reported = min_reported
         self.store = store
@@ -470,12 +474,15 @@ class EvidenceTeam:
         addressing the claim (82.8% of such pairs on the Evidence Inference validation
         trials), and its relevance cannot tell a study's own finding from a neighbour's. The
         outcome reader asks the narrower question for the comparison the question names
-        (without a comparator: against no intervention).
+        (without a comparator: against no intervention), with the outcome in the question's
+        population ("the risk of stroke in elderly patients"): a study of statins in people
+        who had a stroke reports on them, not on their risk of one.
         """
         if self.outcome_reader is None or not quotes or not (pico.intervention and pico.outcome):
             return {}
+        outcome = f"{pico.outcome} in {pico.population}" if pico.population else pico.outcome
         query = effect_query(
-            pico.intervention, pico.comparison or f"no {pico.intervention}", pico.outcome
+            pico.intervention, pico.comparison or f"no {pico.intervention}", outcome
         )
         unreported = self.outcome_reader.probabilities(
             [query] * len(quotes), [q.sentence.text for q in quotes], "effect"
@@ -584,8 +591,7 @@ class EvidenceTeam:
             )
             return chain.model_copy(
                 update={
-                    "summary": "Insufficient evidence: no sentence in the corpus addresses "
-                    "the question.",
+                    "summary": _insufficient_summary(reading.other_outcomes),
                     "notes": [searched],
                 }
             )
@@ -652,6 +658,17 @@ class EvidenceTeam:
                 "claims": [Claim(text=proposition(the_plan.sub_questions[0]), citations=citations)],
             }
         )
+
+
+def _insufficient_summary(other_outcomes: dict[str, float]) -> str:
+    """Why nothing was quoted: nothing addressed the question, or only other outcomes did."""
+    if other_outcomes:
+        studies = "the study" if len(other_outcomes) == 1 else f"the {len(other_outcomes)} studies"
+        return (
+            f"Insufficient evidence: {studies} found on this intervention report other "
+            "outcomes, not the question's."
+        )
+    return "Insufficient evidence: no sentence in the corpus addresses the question."
 
 
 def _other_outcomes_note(documents: dict[str, float], min_reported: float) -> str:

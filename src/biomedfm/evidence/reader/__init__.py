@@ -26,6 +26,7 @@ from biomedfm.evidence.reader.trial import TrialText
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "models" / "reader"
 DIRECTION_DIR = Path(__file__).resolve().parent.parent / "models" / "reader-direction"
 ANSWER_DIR = Path(__file__).resolve().parent.parent / "models" / "reader-answer"
+OUTCOME_DIR = Path(__file__).resolve().parent.parent / "models" / "reader-outcome"
 MAX_CLAIM_CHARS = 2000
 MAX_EVIDENCE_CHARS = 20_000
 MAX_TRIAL_CHARS = 2_000_000
@@ -63,6 +64,16 @@ def shipped_answer_reader() -> EvidenceReaderModel:
     return _shipped(ANSWER_DIR, "an answer reader", "'biomedfm evidence train-answer'")
 
 
+@lru_cache(maxsize=1)
+def shipped_outcome_reader() -> EvidenceReaderModel:
+    """The outcome reader that ships with the package: a direction reader whose
+    ``not_reported`` class learned other outcomes' findings (``train-direction
+    --other-outcomes``); the team's corpus gate asks it whether a study reports the outcome."""
+    return _shipped(
+        OUTCOME_DIR, "an outcome reader", "'biomedfm evidence train-direction --other-outcomes'"
+    )
+
+
 def _shipped(directory: Path, what: str, command: str) -> EvidenceReaderModel:
     if not (directory / "model.safetensors").is_file():
         raise InputError(
@@ -75,11 +86,14 @@ def _shipped(directory: Path, what: str, command: str) -> EvidenceReaderModel:
 def load_reader(
     reader: EvidenceReaderModel | Path | str | None = None, role: str = "reader"
 ) -> EvidenceReaderModel:
-    """``None``/"shipped" → the shipped reader (``role`` "direction" or "answer": the shipped
-    direction or answer reader); a directory → that reader; a model → itself."""
+    """``None``/"shipped" → the shipped reader (``role`` "direction", "outcome" or "answer":
+    the shipped direction, outcome or answer reader); a directory → that reader; a model →
+    itself."""
     if reader is None or reader == "shipped":
         if role == "answer":
             return shipped_answer_reader()
+        if role == "outcome":
+            return shipped_outcome_reader()
         return shipped_direction_reader() if role == "direction" else shipped_reader()
     if isinstance(reader, EvidenceReaderModel):
         return reader
