@@ -59,7 +59,7 @@ def main() -> None:
         help="Read quote directions with the direction reader in the corpus too.",
     )
     parser.add_argument(
-        "--outcome-reader", type=Path, default=None, help="Outcome reader (default: none)."
+        "--outcome-reader", type=Path, default=None, help="Another outcome reader."
     )
     parser.add_argument(
         "--min-reported", type=float, default=None, help="Override the outcome gate (0: off)."
