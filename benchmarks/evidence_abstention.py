@@ -58,9 +58,7 @@ def main() -> None:
         action="store_true",
         help="Read quote directions with the direction reader in the corpus too.",
     )
-    parser.add_argument(
-        "--outcome-reader", type=Path, default=None, help="Another outcome reader."
-    )
+    parser.add_argument("--outcome-reader", type=Path, default=None, help="Another outcome reader.")
     parser.add_argument(
         "--min-reported", type=float, default=None, help="Override the outcome gate (0: off)."
     )
