@@ -84,7 +84,7 @@ reads one of them as reporting the question's comparison, in its population, wit
 probability (see :meth:`EvidenceTeam._other_outcome_documents`). Chosen on the half-indexed
 PubMedQA set (benchmarks/evidence_abstention.py): 47 answerable questions name both and are
 quoted from their own abstract; 0.35–0.42 leaves 40 of them their abstract (answered 84.0% →
-81.2%, false answers unchanged at 1.6%), 0.5 leaves 36 (79.2%). The statin question's two
+81.2%, false answers unchanged at 1.6%), 0.5 leaves 35 (79.2%). The statin question's two
 studies (recovery after a stroke; atrial fibrillation after bypass surgery) read 0.29 and
 0.37."""
 RESERVE_QUOTES = 12
