@@ -89,9 +89,8 @@ probability (see :meth:`EvidenceTeam._other_outcome_documents`). Chosen on the h
 PubMedQA set (benchmarks/evidence_abstention.py, with the document gate then at 0.65): 47
 answerable questions name both and are quoted from their own abstract; 0.35–0.42 leaves 40 of
 them their abstract (answered 84.0% → 81.2%, false answers unchanged at 1.6%), 0.5 leaves 35
-(79.2%). The statin question's two
-studies (recovery after a stroke; atrial fibrillation after bypass surgery) read 0.29 and
-0.37."""
+(79.2%). The statin question's two studies (recovery after a stroke; atrial fibrillation
+after bypass surgery) read 0.29 and 0.37."""
 RESERVE_QUOTES = 12
 """Held-back sentences (passing every gate, below the quotes shown) the synthesizer may read
 for the quote a proposed answer needs (see :meth:`EvidenceTeam._needed_quote`)."""
@@ -485,10 +484,7 @@ class EvidenceTeam:
         """
         if self.outcome_reader is None or not quotes or not (pico.intervention and pico.outcome):
             return {}
-        outcome = f"{pico.outcome} in {pico.population}" if pico.population else pico.outcome
-        query = effect_query(
-            pico.intervention, pico.comparison or f"no {pico.intervention}", outcome
-        )
+        query = _comparison_query(pico, with_population=True)
         unreported = self.outcome_reader.probabilities(
             [query] * len(quotes), [q.sentence.text for q in quotes], "effect"
         )[:, 3]
@@ -527,9 +523,7 @@ class EvidenceTeam:
             return None
         if pico.effect is None:  # the verb was not found: nothing claimed to read against
             return None
-        query = effect_query(
-            pico.intervention, pico.comparison or f"no {pico.intervention}", pico.outcome
-        )
+        query = _comparison_query(pico)
         found = self.direction_reader.probabilities(
             [query] * len(quotes), [q.sentence.text for q in quotes], "effect"
         )[:, :3]
@@ -663,6 +657,17 @@ class EvidenceTeam:
                 "claims": [Claim(text=proposition(the_plan.sub_questions[0]), citations=citations)],
             }
         )
+
+
+def _comparison_query(pico: PICO, *, with_population: bool = False) -> str:
+    """The effect query for the comparison a question names (without a comparator: against
+    no intervention); the outcome gate also names the population ("... in elderly patients")."""
+    assert pico.intervention, "callers check the question names an intervention"
+    assert pico.outcome, "and an outcome"
+    outcome = pico.outcome
+    if with_population and pico.population:
+        outcome = f"{outcome} in {pico.population}"
+    return effect_query(pico.intervention, pico.comparison or f"no {pico.intervention}", outcome)
 
 
 def _insufficient_summary(other_outcomes: dict[str, float]) -> str:

@@ -90,11 +90,12 @@ def load_reader(
     the shipped direction, outcome or answer reader); a directory → that reader; a model →
     itself."""
     if reader is None or reader == "shipped":
-        if role == "answer":
-            return shipped_answer_reader()
-        if role == "outcome":
-            return shipped_outcome_reader()
-        return shipped_direction_reader() if role == "direction" else shipped_reader()
+        shipped = {
+            "answer": shipped_answer_reader,
+            "direction": shipped_direction_reader,
+            "outcome": shipped_outcome_reader,
+        }
+        return shipped.get(role, shipped_reader)()
     if isinstance(reader, EvidenceReaderModel):
         return reader
     return _load_directory(str(reader))
