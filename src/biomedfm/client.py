@@ -116,7 +116,10 @@ class Client:
     def upload(
         self, csv_path: Path, model: str = "davis-lite", idempotency_key: str | None = None
     ) -> JobOut:
-        """A prediction job from a CSV file with ``smiles`` and ``sequence`` columns."""
+        """A prediction job from a CSV file with ``smiles`` and ``sequence`` columns.
+
+        A file the service cannot use comes back as a job already ``failed``, its ``error``
+        naming the column or row to fix (``wait`` raises it)."""
         with csv_path.open("rb") as handle:
             response = self._call(
                 "POST",
@@ -140,7 +143,9 @@ class Client:
     ) -> JobOut:
         """A fine-tuning job on an assay CSV; its result's ``model`` (``ft-…``) then works as
         ``model`` everywhere. ``target_column`` defaults to the table's only numeric column;
-        ``lite`` also makes the one-network student ``ft-…-lite`` (the result's ``lite``)."""
+        ``lite`` also makes the one-network student ``ft-…-lite`` (the result's ``lite``).
+        An assay the service cannot use comes back as a job already ``failed``, its ``error``
+        naming the column or row to fix (``wait`` raises it)."""
         fields = {
             "target_column": target_column,
             "base": base,

@@ -266,3 +266,15 @@ def test_bad_key_shows_a_clear_error(page: Any) -> None:
     status = page.get_by_test_id("predict-status")
     status.filter(has_text="401").wait_for()
     assert "invalid or revoked API key" in status.inner_text()
+
+
+def test_an_unusable_upload_says_which_column_to_fix(page: Any, user_key: str) -> None:  # noqa: F811
+    """A CSV without a sequence column: the service's failed job, read out at once."""
+    sign_in(page, user_key)
+    page.get_by_test_id("predict-file").set_input_files(
+        {"name": "pairs.csv", "mimeType": "text/csv", "buffer": b"smiles,protein\nCCO,MKT\n"}
+    )
+    page.get_by_test_id("predict-upload").click()
+    status = page.get_by_test_id("predict-status")
+    status.filter(has_text="cannot be used").wait_for()
+    assert "lacks column(s) sequence; found smiles, protein" in status.inner_text()

@@ -258,8 +258,26 @@ def test_upload_csv_and_bad_uploads(api: TestClient, user_key: str) -> None:
         files={"file": ("pairs.csv", missing, "text/csv")},
         headers=h(user_key),
     )
-    assert response.status_code == 422
-    assert "lacks column(s) sequence" in response.json()["detail"][0]["msg"]
+    # The request is well formed, its file is not: a job that has already failed, saying why.
+    assert response.status_code == 202
+    job = response.json()
+    assert job["status"] == "failed"
+    assert job["error"].startswith("file: CSV lacks column(s) sequence; found smiles, protein")
+    assert api.get(f"/api/v1/jobs/{job['id']}", headers=h(user_key)).json()["status"] == "failed"
+    long_row = f"smiles,sequence\nCCO,{SEQUENCE}\n{'C' * 20_000},{SEQUENCE}\n".encode()
+    response = api.post(
+        "/api/v1/affinity/upload",
+        files={"file": ("pairs.csv", long_row, "text/csv")},
+        headers=h(user_key),
+    )
+    assert response.status_code == 202
+    assert response.json()["error"].startswith("file, row 2, smiles: 20000 SMILES characters")
+    empty = api.post(
+        "/api/v1/affinity/upload",
+        files={"file": ("pairs.csv", b"", "text/csv")},
+        headers=h(user_key),
+    )
+    assert empty.status_code == 422  # the schema says a file has at least one byte
 
 
 def test_ask_validates_molecule_pairs_and_ingest_needs_admin(

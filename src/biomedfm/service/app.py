@@ -24,7 +24,12 @@ from biomedfm.service.deps import Services
 from biomedfm.service.jobs.queue import JobQueue, open_queue
 from biomedfm.service.keys import KeyStore
 from biomedfm.service.observability import Metrics, ObserveMiddleware
-from biomedfm.service.openapi import document_replays, model_choices, state_limits
+from biomedfm.service.openapi import (
+    document_replays,
+    forms_without_null,
+    model_choices,
+    state_limits,
+)
 from biomedfm.service.routes import affinity, dynamics, evidence, jobs, system
 from biomedfm.service.schemas import Problem
 
@@ -91,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.openapi_schema is None:
             document = state_limits(build_openapi(), settings.service)
             document = model_choices(document_replays(document), list_shipped_models())
+            document = forms_without_null(document)
             app.openapi_schema = document
         return app.openapi_schema
 

@@ -77,3 +77,20 @@ def model_choices(document: dict[str, Any], names: list[str]) -> dict[str, Any]:
             node.pop("enum", None)
             node["pattern"] = pattern
     return document
+
+
+def forms_without_null(document: dict[str, Any]) -> dict[str, Any]:
+    """Form fields are absent or a string, never null: drop the ``null`` branch that an
+    optional parameter's type gives its multipart schema (a client would send ``"null"``)."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            ref = content.get("multipart/form-data", {}).get("schema", {}).get("$ref", "")
+            form = schemas.get(ref.rsplit("/", 1)[-1], {})
+            for name, node in form.get("properties", {}).items():
+                branches = node.get("anyOf", [])
+                if any(b.get("type") == "null" for b in branches) and len(branches) == 2:
+                    rest = {k: v for k, v in node.items() if k != "anyOf"}
+                    form["properties"][name] = {**_string_or_array(node), **rest}
+    return document

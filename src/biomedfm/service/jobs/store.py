@@ -109,6 +109,35 @@ class JobStore:
         assert job is not None
         return job, True
 
+    def refuse(self, key_id: str, kind: str, params: dict[str, Any], error: str) -> Job:
+        """Store a job that failed before it was queued: its uploaded file cannot be used.
+
+        The request itself was well formed (a schema cannot judge a file's rows), so the
+        caller gets the job, with the row or column to fix in ``error``, as a worker would
+        have left it; no idempotency key is kept, so the fixed file can be sent again.
+        """
+        job_id = uuid.uuid4().hex
+        now = time.time()
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(jobs).values(
+                    id=job_id,
+                    key_id=key_id,
+                    kind=kind,
+                    status=JobStatus.FAILED.value,
+                    params=json.dumps(params),
+                    progress=0.0,
+                    message="refused: the file cannot be used",
+                    error=error[:2000],
+                    attempts=0,
+                    created_at=now,
+                    finished_at=now,
+                )
+            )
+        job = self.get(job_id)
+        assert job is not None
+        return job
+
     def get(self, job_id: str) -> Job | None:
         with self.engine.connect() as connection:
             row = connection.execute(select(jobs).where(jobs.c.id == job_id)).first()

@@ -10,11 +10,22 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, File, Form, Header, HTTPException, Request, Response, UploadFile
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    Header,
+    HTTPException,
+    Request,
+    Response,
+    UploadFile,
+)
+from pydantic import BeforeValidator
 
 from biomedfm.affinity.io import read_model_config
 from biomedfm.affinity.model import ModelConfig
-from biomedfm.chem.sequences import validate_sequence
+from biomedfm.chem.sequences import SEQUENCE_PATTERN, validate_sequence
 from biomedfm.errors import InputError, ModelNotFoundError
 from biomedfm.service.batching import PredictionBatcher
 from biomedfm.service.deps import KeyDep, ServicesDep, spend_quota
@@ -24,7 +35,7 @@ from biomedfm.service.models import (
     new_finetuned_name,
     resolve_service_model,
 )
-from biomedfm.service.routes.submit import submit_job
+from biomedfm.service.routes.submit import refuse_job, submit_job
 from biomedfm.service.schemas import (
     KEYED_RESPONSES,
     JobOut,
@@ -36,9 +47,47 @@ from biomedfm.service.schemas import (
     ScreenRequest,
 )
 
-# An empty file is refused (422), so the schema says a file has at least one byte.
+# An empty file is refused (422), so the schema says a file has at least one byte; what its
+# rows hold no schema can state, so an unusable file gets a job that has already failed.
 NON_EMPTY_FILE: dict[str, Any] = {"format": "binary", "minLength": 1}
+# What validate_sequence accepts (a field sent empty is refused, as every form field is).
+FORM_SEQUENCE: dict[str, Any] = {"pattern": SEQUENCE_PATTERN}
 router = APIRouter(prefix="/affinity", tags=["affinity"], responses=KEYED_RESPONSES)
+
+
+def _form_bool(value: object) -> object:
+    """A form's boolean is the text true or false (as the schema's boolean is sent), no
+    other spelling: pydantic would also take 0, 1, yes, no, on and off."""
+    if isinstance(value, str) and value.lower() not in ("true", "false"):
+        raise ValueError("send true or false")
+    return value
+
+
+FormBool = Annotated[bool, BeforeValidator(_form_bool)]
+
+
+def _form_fields_as_stated(*names: str) -> Any:
+    """422 for a named form field sent empty or more than once: the framework would read an
+    empty one as absent (the default) and keep the last of repeated ones, neither of which
+    the schema says; leave a field out for its default, or send it once."""
+
+    async def check(request: Request) -> None:
+        form = await request.form()
+        problems = []
+        for name in names:
+            values = form.getlist(name)
+            if len(values) > 1:
+                problems.append((name, f"sent {len(values)} times: send it once"))
+            elif values and isinstance(values[0], str) and not values[0]:
+                problems.append((name, "sent empty: leave the field out for its default"))
+        if problems:
+            raise HTTPException(
+                422,
+                [{"loc": ["body", n], "msg": m, "type": "value_error"} for n, m in problems],
+            )
+
+    return Depends(check)
+
 
 IdempotencyKey = Annotated[
     str | None,
@@ -69,10 +118,19 @@ MODEL_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-def _check_pairs(services: ServicesDep, pairs: list[Pair], limit: int) -> None:
+def _check_pairs(
+    services: ServicesDep, pairs: list[Pair], limit: int, where: str = "pairs"
+) -> None:
+    """422 for too many pairs or an over-long SMILES/sequence; ``where="file"`` names the
+    rows of an uploaded CSV (row 1 is the first after the header)."""
     checker = LimitChecker()
-    checker.at_most(("pairs",), len(pairs), limit, "pairs")
-    check_molecules(checker, services.settings.service, pairs, "pairs")
+    checker.at_most((where,), len(pairs), limit, "pairs")
+    check_molecules(checker, services.settings.service, pairs, where)
+    if where == "file":
+        for problem in checker.problems:
+            loc = problem["loc"]
+            if len(loc) > 2 and isinstance(loc[2], int):
+                problem["loc"] = [*loc[:2], f"row {loc[2] + 1}", *loc[3:]]
     checker.raise_if_any()
 
 
@@ -118,6 +176,7 @@ def predict_job(
 @router.post(
     "/upload",
     status_code=202,
+    dependencies=[_form_fields_as_stated("file", "model")],
     responses={
         413: {"model": Problem, "description": "Upload over the size limit."},
         **MODEL_RESPONSES,
@@ -134,42 +193,48 @@ async def upload(
     model: Annotated[str, Form(max_length=200)] = "davis-lite",
     idempotency_key: IdempotencyKey = None,
 ) -> JobOut:
-    """A prediction job from an uploaded CSV (columns ``smiles``, ``sequence``, optional ``id``)."""
+    """A prediction job from an uploaded CSV (columns ``smiles``, ``sequence``, optional ``id``).
+
+    A file whose rows cannot be used (not a CSV, a column missing, a row over a limit) gives a
+    job that has already failed (``status: failed``), its ``error`` naming the column or row
+    to fix; a file's rows are beyond what the schema can state."""
     limit = services.settings.service.max_upload_bytes
     content = await file.read(limit + 1)
     if len(content) > limit:
         raise HTTPException(413, f"upload is over {limit} bytes: split the file")
+    if not content:
+        raise _csv_problem("the file is empty: send a CSV with smiles and sequence columns")
+    _check_model(model)
+    try:
+        records = _read_pairs_csv(content)
+        pairs = [
+            Pair.model_construct(smiles=r["smiles"], sequence=r["sequence"], id=r.get("id"))
+            for r in records
+        ]
+        _check_pairs(services, pairs, services.settings.service.max_job_pairs, "file")
+    except HTTPException as problem:
+        if problem.status_code != 422:
+            raise
+        refused = {"model": model, "file": file.filename}
+        return refuse_job(services, key, "affinity-predict", refused, problem, response)
+    params = {"model": model, "pairs": records}
+    return submit_job(services, key, "affinity-predict", params, idempotency_key, response)
+
+
+def _read_pairs_csv(content: bytes) -> list[dict[str, str]]:
+    """The rows of an uploaded pairs CSV (id, smiles, sequence); 422 naming what is wrong."""
     try:
         frame = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
     except (ValueError, UnicodeDecodeError) as error:
-        raise HTTPException(
-            422, [{"loc": ["body", "file"], "msg": f"not a CSV file: {error}", "type": "csv"}]
-        ) from None
+        raise _csv_problem(f"not a CSV file: {error}") from None
     missing = [c for c in ("smiles", "sequence") if c not in frame.columns]
     if missing:
-        raise HTTPException(
-            422,
-            [
-                {
-                    "loc": ["body", "file"],
-                    "msg": f"CSV lacks column(s) {', '.join(missing)}; found "
-                    f"{', '.join(map(str, frame.columns)) or 'none'}",
-                    "type": "csv",
-                }
-            ],
+        raise _csv_problem(
+            f"CSV lacks column(s) {', '.join(missing)}; found "
+            f"{', '.join(map(str, frame.columns)) or 'none'}"
         )
     columns = [c for c in ("id", "smiles", "sequence") if c in frame.columns]
-    records = [
-        {str(k): str(v) for k, v in row.items()} for row in frame[columns].to_dict("records")
-    ]
-    pairs = [
-        Pair.model_construct(smiles=r["smiles"], sequence=r["sequence"], id=r.get("id"))
-        for r in records
-    ]
-    _check_pairs(services, pairs, services.settings.service.max_job_pairs)
-    _check_model(model)
-    params = {"model": model, "pairs": records}
-    return submit_job(services, key, "affinity-predict", params, idempotency_key, response)
+    return [{str(k): str(v) for k, v in row.items()} for row in frame[columns].to_dict("records")]
 
 
 @router.post("/screen", status_code=202, responses=MODEL_RESPONSES)
@@ -253,6 +318,18 @@ def _read_assay_upload(content: bytes, params: dict[str, object]) -> int:
 @router.post(
     "/finetune",
     status_code=202,
+    dependencies=[
+        _form_fields_as_stated(
+            "file",
+            "target_column",
+            "base",
+            "target_sequence",
+            "sequence_column",
+            "smiles_column",
+            "epochs",
+            "lite",
+        )
+    ],
     responses={413: {"model": Problem, "description": "Upload over the size limit."}},
 )
 async def finetune_job(
@@ -269,6 +346,7 @@ async def finetune_job(
     target_column: Annotated[
         str | None,
         Form(
+            min_length=1,
             max_length=200,
             description="Column of measured values (pki, pic50, ...); "
             "default: the table's only numeric column.",
@@ -277,15 +355,20 @@ async def finetune_job(
     base: Annotated[FinetuneBase, Form(description="Pretrained start.")] = "kiba",
     target_sequence: Annotated[
         str | None,
-        Form(max_length=5000, description="The one target's protein sequence (single target)."),
+        Form(
+            max_length=5000,
+            json_schema_extra=FORM_SEQUENCE,
+            description="The one target's protein sequence (single target).",
+        ),
     ] = None,
     sequence_column: Annotated[
-        str | None, Form(max_length=200, description="Column of sequences (several targets).")
+        str | None,
+        Form(min_length=1, max_length=200, description="Column of sequences (several targets)."),
     ] = None,
     smiles_column: Annotated[str, Form(min_length=1, max_length=200)] = "smiles",
     epochs: Annotated[int, Form(ge=1, le=200, description="Epochs per member.")] = 40,
     lite: Annotated[
-        bool,
+        FormBool,
         Form(
             description="Also distil a one-network student in the lite's shape, served as "
             "``ft-…-lite`` (the lite's speed, for screening; about twice the job's time)."
@@ -294,22 +377,25 @@ async def finetune_job(
     idempotency_key: IdempotencyKey = None,
 ) -> JobOut:
     """Fine-tune a model on your assay (a job); its result names the new model (``ft-…``),
-    which ``/affinity/predict`` and the other endpoints then take as ``model``."""
+    which ``/affinity/predict`` and the other endpoints then take as ``model``.
+
+    The assay is read as the job will read it before the job is queued: a file that cannot be
+    used (not a UTF-8 CSV, no such column, too few usable rows) gives a job that has already
+    failed (``status: failed``), its ``error`` naming the column or row and the fix."""
     limit = services.settings.service.max_upload_bytes
     content = await file.read(limit + 1)
     if len(content) > limit:
         raise HTTPException(413, f"upload is over {limit} bytes: split the file")
-    if not content.strip():
+    if not content:
         raise _csv_problem("the file is empty: send a CSV with a smiles column and your values")
-    try:
-        text = content.decode("utf-8-sig")
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise _csv_problem(f"not a UTF-8 CSV file: {error}") from None
+    if target_sequence:
+        try:
+            validate_sequence(target_sequence)
+        except InputError as error:
+            problem = {"loc": ["body", "target_sequence"], "msg": str(error), "type": "value_error"}
+            raise HTTPException(422, [problem]) from None
     params: dict[str, object] = {
         "name": new_finetuned_name(),
-        "csv": text,
-        "target_column": _value_column(frame, target_column),
         "base": base,
         "smiles_column": smiles_column,
         "sequence_column": sequence_column or None,
@@ -317,5 +403,24 @@ async def finetune_job(
         "epochs": epochs,
         "lite": lite,
     }
-    await asyncio.to_thread(_read_assay_upload, content, params)
+    try:
+        params.update(_assay_csv(content, target_column))
+        await asyncio.to_thread(_read_assay_upload, content, params)
+    except HTTPException as problem:
+        if problem.status_code != 422:
+            raise
+        refused = {"base": base, "file": file.filename}
+        return refuse_job(services, key, "affinity-finetune", refused, problem, response)
     return submit_job(services, key, "affinity-finetune", params, idempotency_key, response)
+
+
+def _assay_csv(content: bytes, target_column: str | None) -> dict[str, object]:
+    """The assay's text and its column of measured values; 422 naming what is wrong."""
+    if not content.strip():
+        raise _csv_problem("the file holds only white space: send a CSV with a smiles column")
+    try:
+        text = content.decode("utf-8-sig")
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _csv_problem(f"not a UTF-8 CSV file: {error}") from None
+    return {"csv": text, "target_column": _value_column(frame, target_column)}

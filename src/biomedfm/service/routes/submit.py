@@ -1,10 +1,11 @@
-"""One way to create a job: store it (once per idempotency key), count the quota, queue it."""
+"""One way to create a job: store it (once per idempotency key), count the quota, queue it;
+and one way to answer an upload whose file cannot be used: a job that has already failed."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Response
+from fastapi import HTTPException, Response
 
 from biomedfm.service.deps import Services, spend_quota
 from biomedfm.service.jobs.store import Job
@@ -51,6 +52,38 @@ def submit_job(
         spend_quota(services, key)
         job, _ = services.queue.store.submit(key.id, kind, params)
     services.queue.enqueue(job.id)
+    response.status_code = 202
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return job_out(job)
+
+
+def problem_text(detail: Any) -> str:
+    """A 422's detail as one line: ``file: msg``, ``file, row 3, smiles: msg``, ..."""
+    if not isinstance(detail, list):
+        return str(detail)
+    return "; ".join(
+        f"{', '.join(str(part) for part in item.get('loc', [])[1:])}: {item.get('msg')}"
+        for item in detail
+        if isinstance(item, dict)
+    )
+
+
+def refuse_job(
+    services: Services,
+    key: ApiKey,
+    kind: str,
+    params: dict[str, Any],
+    problem: HTTPException,
+    response: Response,
+) -> JobOut:
+    """202 with a job that already failed, saying why: for uploads whose rows are unusable.
+
+    A file's rows are beyond what the OpenAPI schema can state, so a schema-valid upload is
+    always taken (as batch APIs take a file and then validate it); the job is failed at once
+    rather than queued, so the caller learns of the problem without waiting for a worker.
+    No quota is spent.
+    """
+    job = services.queue.store.refuse(key.id, kind, params, problem_text(problem.detail))
     response.status_code = 202
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return job_out(job)

@@ -34,6 +34,12 @@ function setStatus(id, text, isError) {
 }
 
 // Follow a job's server-sent events (fetch, so the key travels in a header).
+// An upload whose file cannot be used comes back as a job that has already failed.
+function refusedOrJob(job) {
+  if (job.status === "failed") throw new Error(`the file cannot be used: ${job.error}`);
+  return job;
+}
+
 async function followJob(jobId, statusId) {
   const response = await fetch(`${API}/jobs/${jobId}/events`, {headers: {"X-API-Key": keyInput.value.trim()}});
   if (!response.ok) throw new Error(`events: HTTP ${response.status}`);
@@ -211,7 +217,7 @@ $("predict-upload").addEventListener("click", async () => {
     const form = new FormData();
     form.append("file", file);
     form.append("model", $("predict-model").value);
-    const job = await api("POST", "/affinity/upload", form, true);
+    const job = refusedOrJob(await api("POST", "/affinity/upload", form, true));
     showPredictions(await followJob(job.id, "predict-status"));
   } catch (error) { setStatus("predict-status", error.message, true); }
 });
@@ -347,7 +353,7 @@ $("finetune-run").addEventListener("click", async () => {
     const sequence = $("finetune-sequence").value.replace(/\s+/g, "");
     if (sequence) form.append("target_sequence", sequence);
     setStatus("finetune-status", "checking the assay…");
-    const job = await api("POST", "/affinity/finetune", form, true);
+    const job = refusedOrJob(await api("POST", "/affinity/finetune", form, true));
     const result = await followJob(job.id, "finetune-status");
     renderFinetune(result);
     await loadModels();
