@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from biomedfm.evidence.agents.planner import plan
 from biomedfm.evidence.agents.team import (
     EvidenceTeam,
@@ -33,6 +35,44 @@ def test_planner_extracts_pico() -> None:
     assert the_plan.pico.outcome == "mortality"
     assert the_plan.pico.population == "patients with myocardial infarction"
     assert the_plan.pico.comparison == "placebo"
+
+
+@pytest.mark.parametrize(
+    ("question", "intervention", "outcome"),
+    [
+        (
+            "Does maternal obesity have an influence on feeding behavior of obese children?",
+            "maternal obesity",
+            "feeding behavior of obese children",
+        ),
+        (
+            "Can the Internet be used to improve sexual health awareness in young people?",
+            "the Internet",
+            "sexual health awareness",
+        ),
+        ("Is the Hawkins sign able to predict necrosis?", "the Hawkins sign", "necrosis"),
+        (
+            "Does preoperative anemia adversely affect colon and rectal surgery outcomes?",
+            "preoperative anemia",
+            "colon and rectal surgery outcomes",
+        ),
+        ("Is there an increase in the incidence of GBS carriage?", None, None),
+        ("Can we predict urinary stone composition from hair?", None, None),
+        ("Do the changes in serum IL-6 reflect the inflammatory activity?", None, None),
+    ],
+)
+def test_planner_reads_the_subject_not_the_phrasing(
+    question: str, intervention: str | None, outcome: str | None
+) -> None:
+    pico = plan(question).pico
+    assert (pico.intervention, pico.outcome) == (intervention, outcome)
+
+
+def test_planner_reads_who_benefits_from_what() -> None:
+    pico = plan("Do older men benefit from curative therapy of localized prostate cancer?").pico
+    assert pico.population == "older men"
+    assert pico.intervention == "curative therapy of localized prostate cancer"
+    assert pico.outcome is None
 
 
 def test_proposition() -> None:

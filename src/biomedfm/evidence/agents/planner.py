@@ -30,6 +30,39 @@ _EFFECT = re.compile(
 )
 
 
+# Phrasings rewritten to the one verb _EFFECT reads, so the intervention is the subject alone:
+# "X have an influence on Y" -> "X influence Y", "X be used to predict Y" -> "X predict Y".
+_REWRITES = (
+    (
+        re.compile(r"\s+(?:have|has)\s+an?\s+(?:\w+\s+)?(?:influence|effect|impact)\s+on\s+", re.I),
+        " affect ",
+    ),
+    (re.compile(r"\s+(?:be\s+used|be\s+able|able|help|serve)\s+to\s+(?=\w)", re.I), " "),
+    (re.compile(r"\s+help\s+(?=(?:predict|improve|reduce|prevent)\b)", re.I), " "),
+    (re.compile(r"\s+(?:result|results)\s+in\s+(?:lower|less|fewer|reduced)\s+", re.I), " reduce "),
+    (
+        re.compile(r"\s+(?:result|results)\s+in\s+(?:higher|more|increased|greater)\s+", re.I),
+        " increase ",
+    ),
+    (re.compile(r"\s+an?\s+(?:[\w-]+\s+)?(?:method|way|means|tool|strategy)\s+to\s+", re.I), " "),
+)
+# What a question's subject is when it names no intervention ("Is there an increase in ...",
+# "Can we predict ...", "Do the changes in ... reflect"): no intervention, rather than a wrong one.
+_NO_INTERVENTION = re.compile(
+    r"^(?:there\b|we\b|you\b|it\b|they\b|the\b\s*$|a\b\s*$|an\b\s*$)", re.I
+)
+_TRAILING = re.compile(r"(?:[\s,;:]+|\s+\w+ly)+$")
+
+
+def _subject(text: str) -> str | None:
+    """The intervention as read: adverbs ("adversely") and punctuation trimmed off its end;
+    None where the subject names no intervention."""
+    subject = _TRAILING.sub("", text).strip()
+    if not subject or _NO_INTERVENTION.match(subject):
+        return None
+    return subject
+
+
 _CLAIMED_EFFECT = {
     **dict.fromkeys(("reduce", "decrease", "lower", "prevent"), "decreased"),
     **dict.fromkeys(("increase", "raise", "cause", "lead to"), "increased"),
@@ -68,12 +101,22 @@ def plan(question: str) -> Plan:
     first = parts[0] if parts else text
     population = _POPULATION.search(first)
     comparison = _COMPARISON.search(first)
+    for pattern, verb in _REWRITES:
+        first = pattern.sub(verb, first)
     effect = _EFFECT.search(first)
+    intervention = _subject(effect.group(1)) if effect else None
+    if effect is None or intervention is None:
+        effect = None
+    who = population.group(1).strip() if population else None
+    outcome = effect.group(3).strip() if effect else None
+    if effect and effect.group(2).lower() == "benefit" and outcome and outcome.startswith("from "):
+        # "Do older men benefit from curative therapy?": the subject is who, the object what.
+        who, intervention, outcome = who or intervention, outcome[5:], None
     pico = PICO(
-        population=population.group(1).strip() if population else None,
-        intervention=effect.group(1).strip() if effect else None,
+        population=who,
+        intervention=intervention,
         comparison=comparison.group(1).strip() if comparison else None,
-        outcome=effect.group(3).strip() if effect else None,
+        outcome=outcome,
         effect=_CLAIMED_EFFECT.get(effect.group(2).lower(), "any") if effect else None,
     )
     return Plan(question=text, sub_questions=parts or [text], pico=pico, query=text)
