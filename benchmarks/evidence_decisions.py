@@ -18,6 +18,7 @@ earlier file's on the same questions (McNemar, exact).
 Usage: python benchmarks/evidence_decisions.py [--data-dir ../shared/data] [--limit N] [--rule]
        [--context-only] [--answer DIR] [--answer-folds runs/answer-folds]
        [--per-question FILE] [--paired EARLIER] [--no-direction-reader]
+       [--no-passage-quotes]
 """
 
 from __future__ import annotations
@@ -187,6 +188,11 @@ def main() -> None:
         help="an earlier --per-question file: McNemar's test against its decisions",
     )
     parser.add_argument(
+        "--no-passage-quotes",
+        action="store_true",
+        help="no results-passage quote when no sentence carries the proposed answer",
+    )
+    parser.add_argument(
         "--no-direction-reader",
         action="store_true",
         help="quote directions from the evidence and answer readers alone",
@@ -207,6 +213,7 @@ def main() -> None:
                 min_relevance=args.context_min_relevance,
                 answer_reader=models[pubid][1],
                 direction_reader=None if args.no_direction_reader else "shipped",
+                passage_quotes=not args.no_passage_quotes,
             ).answer(e["question"], pubid),
             questions,
         ),

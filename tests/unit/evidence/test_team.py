@@ -301,3 +301,36 @@ def test_the_quote_a_proposed_answer_needs_is_found_below_the_shown_ones() -> No
     team.quotes_per_document = 1
     chain, _ = team.answer(question, "q")
     assert chain.decision == Decision.MAYBE  # nothing held back contradicts: no "no"
+
+
+def test_a_results_passage_is_quoted_verbatim_when_the_answer_reader_reads_it_so() -> None:
+    """No sentence carries the proposed yes: the passage the answer reader read is the quote,
+    copied from the abstract as one span (its sentences' own spacing kept)."""
+    import numpy as np
+
+    from biomedfm.evidence.agents.team import _Evidence, _passage_citation
+    from biomedfm.evidence.appraisal import appraise
+
+    store = EvidenceStore.in_memory()
+    abstract = " ".join(POSITIVE) + "  Adverse events were rare."
+    store.add([Document("trial", abstract)])
+    sentences = sorted(store.sentences("trial"), key=lambda s: s.position)
+    evidence = _Evidence(
+        "trial",
+        [s.text for s in sentences],
+        np.zeros((len(sentences), 384)),
+        np.zeros(384),
+        np.zeros((len(sentences), 3)),
+        [s.id for s in sentences],
+        [(s.start, s.end) for s in sentences],
+        appraise(abstract),
+    )
+    yes = np.array([0.7, 0.2, 0.1])
+    citation = _passage_citation(evidence, abstract, yes, Stance.SUPPORTS)
+    assert citation is not None
+    assert citation.quote in abstract
+    assert citation.quote.endswith("Adverse events were rare.")
+    assert "significantly reduced mortality" in citation.quote
+    assert citation.sentence_ids[-1] == sentences[-1].id
+    assert citation.p_supports == 0.7
+    assert _passage_citation(evidence, abstract, yes, Stance.CONTRADICTS) is None

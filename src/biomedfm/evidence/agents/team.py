@@ -120,6 +120,9 @@ class _Evidence:
     vectors: np.ndarray  # (n, 384)
     question_vector: np.ndarray  # (384,)
     stances: np.ndarray  # (n, 3)
+    sentence_ids: list[str] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)  # offsets in the abstract
+    appraisal: Appraisal | None = None
 
 
 @dataclass
@@ -163,6 +166,7 @@ class EvidenceTeam:
         direction_reader: EvidenceReaderModel | Path | str | None = "default",
         outcome_reader: EvidenceReaderModel | Path | str | None = "default",
         min_reported: float = CORPUS_MIN_REPORTED,
+        passage_quotes: bool = True,
     ) -> None:
         """
         Args:
@@ -204,7 +208,11 @@ class EvidenceTeam:
                 outcome is not evidence on this one. "default": the shipped outcome reader
                 in a corpus, none for passages the user gives (they are the study asked
                 about). None: no such check.
+            passage_quotes: when the decision model proposes yes or no and no sentence
+                carries it, quote the best study's results passage if the answer reader
+                reads it that way (see :func:`_passage_citation`), before answering maybe.
         """
+        self.passage_quotes = passage_quotes
         self.llm = llm
         self.decision_model = (
             shipped_decision_model() if decision_model == "shipped" else decision_model
@@ -269,6 +277,7 @@ class EvidenceTeam:
         min_relevance: float = CONTEXT_MIN_RELEVANCE,
         answer_reader: EvidenceReaderModel | Path | str | None = None,
         direction_reader: EvidenceReaderModel | Path | str | None = "default",
+        passage_quotes: bool = True,
     ) -> EvidenceTeam:
         """A one-document corpus made of the given context passages (PubMedQA setting a)."""
         store = EvidenceStore.in_memory()
@@ -283,6 +292,7 @@ class EvidenceTeam:
             min_relevance=min_relevance,
             answer_reader=answer_reader,
             direction_reader=direction_reader,
+            passage_quotes=passage_quotes,
         )
 
     def answer(
@@ -456,6 +466,9 @@ class EvidenceTeam:
                 vectors[1:][best],
                 vectors[0],
                 stances[best],
+                [sentences[i].id for i in best],
+                [(sentences[i].start, sentences[i].end) for i in best],
+                quotes[0].appraisal,
             )
         gate = eligible[chosen] & (similarity[chosen] >= self.quote_min_similarity)
         return _Reading(
@@ -595,6 +608,7 @@ class EvidenceTeam:
                 }
             )
         citations = [_citation(q) for q in reading.quotes]
+        answer: np.ndarray | None = None
         if self.decision_model is not None and reading.evidence is not None:
             evidence = reading.evidence
             answer = answer_probabilities(
@@ -639,6 +653,17 @@ class EvidenceTeam:
                     f"{extra.sentence.id} (relevance {extra.relevance:.2f}), the most relevant "
                     "held-back sentence that does"
                 )
+            elif self.passage_quotes and answer is not None and reading.evidence is not None:
+                document = self.store.document(reading.evidence.doc_id)
+                abstract = document.abstract if document is not None else ""
+                passage = _passage_citation(reading.evidence, abstract, answer, needed)
+                if passage is not None:
+                    citations.append(passage)
+                    notes.append(
+                        f"no sentence {needed.value} the proposed {proposed.value!r}; quoted "
+                        f"{reading.evidence.doc_id}'s results passage, which the answer reader "
+                        f"reads that way (yes {answer[0]:.2f} / no {answer[1]:.2f})"
+                    )
         decision, why = consistent_decision(proposed, citations, weigh=self.retriever is not None)
         support, against = stance_balance(citations)
         supporting = sum(c.stance == Stance.SUPPORTS for c in citations)
@@ -689,6 +714,42 @@ def _other_outcomes_note(documents: dict[str, float], min_reported: float) -> st
     return (
         f"; left out {len(documents)} document(s) whose quotes report other outcomes, not "
         f"the question's (best probability of reporting it, {min_reported} needed): {each}"
+    )
+
+
+def _passage_citation(
+    evidence: _Evidence, abstract: str, answer: np.ndarray, needed: Stance
+) -> Citation | None:
+    """The study's results passage (its last sentences, which the answer reader read, quoted
+    from the abstract as one verbatim span) when the answer reader reads it the way
+    ``needed`` points.
+
+    A sentence-level reader sees one sentence at a time; the answer reader reads the passage
+    against the question, and its reading is a stance on that passage as a sentence's is.
+    None when it does not point the needed way (then the answer is maybe).
+    """
+    p_yes, p_no, p_maybe = (float(x) for x in answer)
+    points = p_yes > p_no if needed == Stance.SUPPORTS else p_no > p_yes
+    if not points or evidence.appraisal is None or not evidence.spans:
+        return None
+    n = len(evidence.sentences)
+    read = answer_passage(evidence.sentences)
+    kept = next(k for k in range(1, n + 1) if " ".join(evidence.sentences[n - k :]) == read)
+    start, end = evidence.spans[n - kept][0], evidence.spans[-1][1]
+    quote = abstract[start:end].strip()
+    if not quote:
+        return None
+    return Citation(
+        doc_id=evidence.doc_id,
+        sentence_ids=evidence.sentence_ids[n - kept :],
+        quote=quote,
+        stance=needed,
+        study_design=evidence.appraisal.design.value,
+        evidence_level=evidence.appraisal.evidence_level,
+        sample_size=evidence.appraisal.sample_size,
+        p_supports=round(p_yes, 4),
+        p_contradicts=round(p_no, 4),
+        p_neutral=round(p_maybe, 4),
     )
 
 
