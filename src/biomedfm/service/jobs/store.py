@@ -80,23 +80,10 @@ class JobStore:
         Returns:
             The job and whether it was created now (False: the key's earlier job).
         """
-        job_id = uuid.uuid4().hex
         try:
-            with self.engine.begin() as connection:
-                connection.execute(
-                    insert(jobs).values(
-                        id=job_id,
-                        key_id=key_id,
-                        kind=kind,
-                        status=JobStatus.QUEUED.value,
-                        params=json.dumps(params),
-                        progress=0.0,
-                        message="queued",
-                        attempts=0,
-                        idempotency_key=idempotency_key,
-                        created_at=time.time(),
-                    )
-                )
+            job_id = self._insert(
+                key_id, kind, params, JobStatus.QUEUED, "queued", idempotency_key=idempotency_key
+            )
         except IntegrityError:
             with self.engine.connect() as connection:
                 row = connection.execute(
@@ -116,6 +103,32 @@ class JobStore:
         caller gets the job, with the row or column to fix in ``error``, as a worker would
         have left it; no idempotency key is kept, so the fixed file can be sent again.
         """
+        job_id = self._insert(
+            key_id,
+            kind,
+            params,
+            JobStatus.FAILED,
+            "refused: the file cannot be used",
+            error=error[:2000],
+            finished=True,
+        )
+        job = self.get(job_id)
+        assert job is not None
+        return job
+
+    def _insert(
+        self,
+        key_id: str,
+        kind: str,
+        params: dict[str, Any],
+        status: JobStatus,
+        message: str,
+        *,
+        idempotency_key: str | None = None,
+        error: str | None = None,
+        finished: bool = False,
+    ) -> str:
+        """One new job record; its id."""
         job_id = uuid.uuid4().hex
         now = time.time()
         with self.engine.begin() as connection:
@@ -124,19 +137,18 @@ class JobStore:
                     id=job_id,
                     key_id=key_id,
                     kind=kind,
-                    status=JobStatus.FAILED.value,
+                    status=status.value,
                     params=json.dumps(params),
                     progress=0.0,
-                    message="refused: the file cannot be used",
-                    error=error[:2000],
+                    message=message,
+                    error=error,
                     attempts=0,
+                    idempotency_key=idempotency_key,
                     created_at=now,
-                    finished_at=now,
+                    finished_at=now if finished else None,
                 )
             )
-        job = self.get(job_id)
-        assert job is not None
-        return job
+        return job_id
 
     def get(self, job_id: str) -> Job | None:
         with self.engine.connect() as connection:
