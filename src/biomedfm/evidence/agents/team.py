@@ -643,6 +643,7 @@ class EvidenceTeam:
             )
             how = f"stance balance {share:.2f} towards support"
         needed = NEEDED_STANCE.get(proposed)
+        shown: list[str] = []  # why a quote was added, for the chain's own notes
         if needed is not None and not any(c.stance == needed for c in citations if c.experimental):
             claim = proposition(the_plan.sub_questions[0])
             extra = self._needed_quote(claim, the_plan.pico, reading, needed)
@@ -659,12 +660,14 @@ class EvidenceTeam:
                 passage = _passage_citation(reading.evidence, abstract, answer, needed)
                 if passage is not None:
                     citations.append(passage)
-                    notes.append(
+                    shown.append(
                         f"no sentence {needed.value} the proposed {proposed.value!r}; quoted "
                         f"{reading.evidence.doc_id}'s results passage, which the answer reader "
                         f"reads that way (yes {answer[0]:.2f} / no {answer[1]:.2f})"
                     )
+                    notes.append(shown[-1])
         decision, why = consistent_decision(proposed, citations, weigh=self.retriever is not None)
+        why = [*shown, *why]
         support, against = stance_balance(citations)
         supporting = sum(c.stance == Stance.SUPPORTS for c in citations)
         summary = (

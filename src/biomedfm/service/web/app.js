@@ -252,7 +252,7 @@ $("screen-run").addEventListener("click", async () => {
 
 function stanceProbability(c) {
   const p = c.stance === "contradicts" ? c.p_contradicts : c.p_supports;
-  return p === null || p === undefined ? "" : ` · <span class="p-stance" title="evidence reader: supports ${c.p_supports}, contradicts ${c.p_contradicts}, does not address ${c.p_neutral}">${esc(c.stance)} p=${Number(p).toFixed(2)}</span>`;
+  return p === null || p === undefined ? "" : ` · <span class="p-stance" title="reader: supports ${c.p_supports}, contradicts ${c.p_contradicts}, does not address ${c.p_neutral}">${esc(c.stance)} p=${Number(p).toFixed(2)}</span>`;
 }
 
 function citationHtml(c) {
