@@ -56,6 +56,11 @@ def test_planner_extracts_pico() -> None:
             "preoperative anemia",
             "colon and rectal surgery outcomes",
         ),
+        (
+            "Does a family history increase the risk of stroke?",
+            "a family history",
+            "the risk of stroke",
+        ),
         ("Is there an increase in the incidence of GBS carriage?", None, None),
         ("Can we predict urinary stone composition from hair?", None, None),
         ("Do the changes in serum IL-6 reflect the inflammatory activity?", None, None),

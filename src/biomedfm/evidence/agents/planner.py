@@ -51,7 +51,12 @@ _REWRITES = (
 _NO_INTERVENTION = re.compile(
     r"^(?:there\b|we\b|you\b|it\b|they\b|the\b\s*$|a\b\s*$|an\b\s*$)", re.I
 )
-_TRAILING = re.compile(r"(?:[\s,;:]+|\s+\w+ly)+$")
+# Adverbs end a subject ("preoperative anemia adversely affect"), not nouns in -ly (family,
+# elderly, Italy): the adverb endings and a few common ones, in lower case.
+_TRAILING = re.compile(
+    r"(?:[\s,;:]+|\s+(?:[a-z]+(?:ively|ally|ately|ently|ously|edly|antly)|adversely|really"
+    r"|truly|also|still))+$"
+)
 
 
 def _subject(text: str) -> str | None:
