@@ -33,6 +33,14 @@ class ServiceError(Exception):
         super().__init__(f"HTTP {status}: {_explain(detail)}")
 
 
+def _unless_refused(job: JobOut) -> JobOut:
+    """An upload the service could not use comes back as a job already failed, never run:
+    raise its reason as the client mistake it is (422), as a refused request would be."""
+    if job.status == "failed" and job.attempts == 0:
+        raise ServiceError(422, job.error or "the service could not use the file")
+    return job
+
+
 def _explain(detail: Any) -> str:
     if isinstance(detail, list):
         return "; ".join(
@@ -118,8 +126,10 @@ class Client:
     ) -> JobOut:
         """A prediction job from a CSV file with ``smiles`` and ``sequence`` columns.
 
-        A file the service cannot use comes back as a job already ``failed``, its ``error``
-        naming the column or row to fix (``wait`` raises it)."""
+        Raises:
+            ServiceError: 422 when the service cannot use the file (it answers with a job
+                that has already failed; its ``error``, naming the column or row, is the
+                message)."""
         with csv_path.open("rb") as handle:
             response = self._call(
                 "POST",
@@ -128,7 +138,7 @@ class Client:
                 data={"model": model},
                 headers=self._idempotency(idempotency_key),
             )
-        return JobOut.model_validate(response.json())
+        return _unless_refused(JobOut.model_validate(response.json()))
 
     def finetune(
         self,
@@ -144,8 +154,9 @@ class Client:
         """A fine-tuning job on an assay CSV; its result's ``model`` (``ft-…``) then works as
         ``model`` everywhere. ``target_column`` defaults to the table's only numeric column;
         ``lite`` also makes the one-network student ``ft-…-lite`` (the result's ``lite``).
-        An assay the service cannot use comes back as a job already ``failed``, its ``error``
-        naming the column or row to fix (``wait`` raises it)."""
+
+        Raises:
+            ServiceError: 422 when the service cannot use the assay (as :meth:`upload`)."""
         fields = {
             "target_column": target_column,
             "base": base,
@@ -162,7 +173,7 @@ class Client:
                 data={k: v for k, v in fields.items() if v is not None},
                 headers=self._idempotency(idempotency_key),
             )
-        return JobOut.model_validate(response.json())
+        return _unless_refused(JobOut.model_validate(response.json()))
 
     def screen(
         self,

@@ -102,6 +102,12 @@ def test_remote_commands(
     )
     assert asked.exit_code == 2  # the service has no corpus yet: a clear error, not a traceback
     assert "no evidence corpus" in asked.output
+    unusable = tmp_path / "unusable.csv"
+    unusable.write_text("smiles,protein\nCCO,MKT\n")
+    refused = runner.invoke(app, ["remote", "predict", "-i", str(unusable), "-o", str(out)])
+    assert refused.exit_code == 2  # the refused job's reason, as a refused request's
+    assert "lacks column(s) sequence" in refused.output
+    assert "422" in refused.output
     listed = runner.invoke(app, ["remote", "jobs"])
     assert "affinity-predict" in listed.stdout
     health = runner.invoke(app, ["remote", "health"])
