@@ -66,27 +66,25 @@ def _form_bool(value: object) -> object:
 FormBool = Annotated[bool, BeforeValidator(_form_bool)]
 
 
-def _form_fields_as_stated(*names: str) -> Any:
-    """422 for a named form field sent empty or more than once: the framework would read an
-    empty one as absent (the default) and keep the last of repeated ones, neither of which
-    the schema says; leave a field out for its default, or send it once."""
-
-    async def check(request: Request) -> None:
-        form = await request.form()
-        problems = []
-        for name in names:
-            values = form.getlist(name)
-            if len(values) > 1:
-                problems.append((name, f"sent {len(values)} times: send it once"))
-            elif values and isinstance(values[0], str) and not values[0]:
-                problems.append((name, "sent empty: leave the field out for its default"))
-        if problems:
-            raise HTTPException(
-                422,
-                [{"loc": ["body", n], "msg": m, "type": "value_error"} for n, m in problems],
-            )
-
-    return Depends(check)
+async def _form_fields_as_stated(request: Request) -> None:
+    """422 for a form field of the endpoint sent empty or more than once: the framework
+    would read an empty one as absent (the default) and keep the last of repeated ones,
+    neither of which the schema says; leave a field out for its default, or send it once.
+    The fields are the endpoint's own form parameters (unknown fields are ignored)."""
+    route = request.scope.get("route")
+    names = [field.alias for field in getattr(getattr(route, "dependant", None), "body_params", [])]
+    form = await request.form()
+    problems = []
+    for name in names:
+        values = form.getlist(name)
+        if len(values) > 1:
+            problems.append((name, f"sent {len(values)} times: send it once"))
+        elif values and isinstance(values[0], str) and not values[0]:
+            problems.append((name, "sent empty: leave the field out for its default"))
+    if problems:
+        raise HTTPException(
+            422, [{"loc": ["body", n], "msg": m, "type": "value_error"} for n, m in problems]
+        )
 
 
 IdempotencyKey = Annotated[
@@ -176,7 +174,7 @@ def predict_job(
 @router.post(
     "/upload",
     status_code=202,
-    dependencies=[_form_fields_as_stated("file", "model")],
+    dependencies=[Depends(_form_fields_as_stated)],
     responses={
         413: {"model": Problem, "description": "Upload over the size limit."},
         **MODEL_RESPONSES,
@@ -318,18 +316,7 @@ def _read_assay_upload(content: bytes, params: dict[str, object]) -> int:
 @router.post(
     "/finetune",
     status_code=202,
-    dependencies=[
-        _form_fields_as_stated(
-            "file",
-            "target_column",
-            "base",
-            "target_sequence",
-            "sequence_column",
-            "smiles_column",
-            "epochs",
-            "lite",
-        )
-    ],
+    dependencies=[Depends(_form_fields_as_stated)],
     responses={413: {"model": Problem, "description": "Upload over the size limit."}},
 )
 async def finetune_job(
