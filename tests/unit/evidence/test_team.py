@@ -326,8 +326,7 @@ def test_a_results_passage_is_quoted_verbatim_when_the_answer_reader_reads_it_so
         np.zeros((len(sentences), 384)),
         np.zeros(384),
         np.zeros((len(sentences), 3)),
-        [s.id for s in sentences],
-        [(s.start, s.end) for s in sentences],
+        sentences,
         appraise(abstract),
     )
     yes = np.array([0.7, 0.2, 0.1])

@@ -43,7 +43,11 @@ from biomedfm.evidence.decision import (
 from biomedfm.evidence.ingest import Document
 from biomedfm.evidence.llm.base import LLM
 from biomedfm.evidence.reader import load_reader
-from biomedfm.evidence.reader.answer import answer_passage, answer_probabilities
+from biomedfm.evidence.reader.answer import (
+    answer_passage,
+    answer_probabilities,
+    passage_start,
+)
 from biomedfm.evidence.reader.model import EvidenceReaderModel, effect_query
 from biomedfm.evidence.retrieval.dense import embed
 from biomedfm.evidence.retrieval.hybrid import HybridRetriever
@@ -120,8 +124,7 @@ class _Evidence:
     vectors: np.ndarray  # (n, 384)
     question_vector: np.ndarray  # (384,)
     stances: np.ndarray  # (n, 3)
-    sentence_ids: list[str] = field(default_factory=list)
-    spans: list[tuple[int, int]] = field(default_factory=list)  # offsets in the abstract
+    stored: list[Sentence] = field(default_factory=list)  # the same sentences: ids, offsets
     appraisal: Appraisal | None = None
 
 
@@ -466,8 +469,7 @@ class EvidenceTeam:
                 vectors[1:][best],
                 vectors[0],
                 stances[best],
-                [sentences[i].id for i in best],
-                [(sentences[i].start, sentences[i].end) for i in best],
+                [sentences[i] for i in best],
                 quotes[0].appraisal,
             )
         gate = eligible[chosen] & (similarity[chosen] >= self.quote_min_similarity)
@@ -733,18 +735,15 @@ def _passage_citation(
     """
     p_yes, p_no, p_maybe = (float(x) for x in answer)
     points = p_yes > p_no if needed == Stance.SUPPORTS else p_no > p_yes
-    if not points or evidence.appraisal is None or not evidence.spans:
+    if not points or evidence.appraisal is None or not evidence.stored:
         return None
-    n = len(evidence.sentences)
-    read = answer_passage(evidence.sentences)
-    kept = next(k for k in range(1, n + 1) if " ".join(evidence.sentences[n - k :]) == read)
-    start, end = evidence.spans[n - kept][0], evidence.spans[-1][1]
-    quote = abstract[start:end].strip()
+    read = evidence.stored[passage_start(evidence.sentences) :]
+    quote = abstract[read[0].start : read[-1].end].strip()
     if not quote:
         return None
     return Citation(
         doc_id=evidence.doc_id,
-        sentence_ids=evidence.sentence_ids[n - kept :],
+        sentence_ids=[s.id for s in read],
         quote=quote,
         stance=needed,
         study_design=evidence.appraisal.design.value,

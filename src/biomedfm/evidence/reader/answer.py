@@ -43,19 +43,22 @@ PASSAGE_CHARS = 1100
 CROSS_FIT_FILE = "cross_fit.json"
 
 
+def passage_start(sentences: list[str], chars: int = PASSAGE_CHARS) -> int:
+    """Index of the first of the last sentences that fit in ``chars`` (at least the last
+    one, however long): where :func:`answer_passage` begins."""
+    start, total = len(sentences), 0
+    while start > 0 and (start == len(sentences) or total + len(sentences[start - 1]) <= chars):
+        start -= 1
+        total += len(sentences[start])
+    return start
+
+
 def answer_passage(sentences: list[str], chars: int = PASSAGE_CHARS) -> str:
     """The last sentences of a study (in text order) up to ``chars``: where its results are.
 
     At least the last sentence is kept, however long (the tokenizer then truncates it).
     """
-    kept: list[str] = []
-    total = 0
-    for sentence in reversed(sentences):
-        if kept and total + len(sentence) > chars:
-            break
-        kept.insert(0, sentence)
-        total += len(sentence)
-    return " ".join(kept)
+    return " ".join(sentences[passage_start(sentences, chars) :])
 
 
 def answer_probabilities(
