@@ -15,10 +15,9 @@ import argparse
 import json
 from pathlib import Path
 
-from scipy.stats import binomtest
 from sklearn.metrics import accuracy_score, f1_score
 
-from _report import emit_report
+from _report import emit_report, mcnemar_p
 from biomedfm.config import resolve_data_dir
 from biomedfm.evidence.reader.answer import ANSWER_LABELS, CROSS_FIT_FILE
 
@@ -59,7 +58,6 @@ def main() -> None:
     keys = sorted(before, key=int)
     only_after = sum(after[k] == gold[k] != before[k] for k in keys)
     only_before = sum(before[k] == gold[k] != after[k] for k in keys)
-    discordant = only_after + only_before
     report = {
         "questions": len(keys),
         "before": {"reader": str(args.before), **scores(gold, before, keys)},
@@ -75,7 +73,7 @@ def main() -> None:
         "mcnemar": {
             "after_right_only": only_after,
             "before_right_only": only_before,
-            "p_value": round(binomtest(only_after, discordant).pvalue, 4) if discordant else 1.0,
+            "p_value": mcnemar_p(only_after, only_before),
         },
     }
     emit_report(report, args.out)

@@ -17,11 +17,10 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import binomtest
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from _report import emit_report  # benchmarks/ is the script's own directory
+from _report import emit_report, mcnemar_p  # benchmarks/ is the script's own directory
 from biomedfm.config import resolve_data_dir
 from biomedfm.evidence.decision import ANSWER_FEATURES, FEATURE_NAMES, LABELS
 from biomedfm.evidence.decision_train import (
@@ -70,8 +69,7 @@ def main() -> None:
         right_before, right_after = before == labels, after == labels
         only_after = int(np.sum(right_after & ~right_before))
         only_before = int(np.sum(right_before & ~right_after))
-        discordant = only_after + only_before
-        p_value = binomtest(only_after, discordant).pvalue if discordant else 1.0
+        p_value = mcnemar_p(only_after, only_before)
         report["repeats"].append(  # type: ignore[attr-defined]
             {
                 "seed": seed,
@@ -87,7 +85,7 @@ def main() -> None:
                 "mcnemar": {
                     "only_with_answer_reader_right": only_after,
                     "only_before_right": only_before,
-                    "p_value": round(float(p_value), 4),
+                    "p_value": p_value,
                 },
             }
         )

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from sklearn.model_selection import StratifiedKFold
 
+from _report import mcnemar_p  # benchmarks/ is the script's own directory
 from biomedfm.config import resolve_data_dir
 from biomedfm.evidence.agents.team import CONTEXT_MIN_RELEVANCE, EvidenceTeam
 from biomedfm.evidence.decision import DecisionModel
@@ -239,16 +240,13 @@ def main() -> None:
 def paired(result: dict[str, object], earlier: dict[str, str]) -> dict[str, object]:
     """McNemar's exact test against earlier decisions of the same questions: how many each
     got right that the other got wrong, and the two-sided binomial p on those."""
-    from scipy.stats import binomtest
-
     decisions, gold = result["decisions"], result["gold"]
     assert isinstance(decisions, dict)
     assert isinstance(gold, dict)
     now_only = sum(decisions[q] == gold[q] != earlier[q] for q in decisions)
     before_only = sum(earlier[q] == gold[q] != decisions[q] for q in decisions)
-    discordant = now_only + before_only
-    p = binomtest(now_only, discordant).pvalue if discordant else 1.0
-    return {"now_right_only": now_only, "before_right_only": before_only, "p": round(p, 4)}
+    p = mcnemar_p(now_only, before_only)
+    return {"now_right_only": now_only, "before_right_only": before_only, "p": p}
 
 
 if __name__ == "__main__":
