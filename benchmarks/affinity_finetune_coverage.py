@@ -36,7 +36,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from _report import emit_report
 from biomedfm.affinity.finetune import FinetuneSettings, finetune
@@ -68,13 +67,7 @@ def sigma_parts(directory: Path, target: dict[str, str]) -> dict[str, Any]:
         )
         model = load_model(result.model_dir)
         prediction = model.predict(smiles, sequences)
-        drugs, proteins, drug_index, protein_index = model._embed_pairs(smiles, sequences, None)
-        outputs = list(model._member_outputs(drugs, proteins, drug_index, protein_index, 8192))
-    means = torch.cat([mean for mean, _ in outputs], dim=1)
-    log_vars = torch.cat([log_var for _, log_var in outputs], dim=1)
-    unit = model.config.y_std * model.config.sigma_scale
-    aleatoric = log_vars.exp().mean(0).sqrt().numpy() * unit
-    disagreement = means.var(0, unbiased=False).sqrt().numpy() * unit
+        aleatoric, disagreement = model.sigma_parts(smiles, sequences)
     error = np.abs(test["y"].to_numpy() - prediction.mean)
     ratio = error / (Z90 * prediction.sigma)
     return {

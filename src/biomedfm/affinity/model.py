@@ -322,6 +322,24 @@ class AffinityModel:
             )
         return prediction
 
+    def sigma_parts(
+        self, smiles: Sequence[str], sequences: Sequence[str], batch_size: int = 8192
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The two parts of each pair's ensemble sigma, (n,) each in target units and
+        calibrated as :meth:`predict`'s: the noise the members predict (aleatoric) and their
+        disagreement (epistemic). For finding which part a miscalibrated interval lacks."""
+        outputs = list(
+            self._member_outputs(*self._embed_pairs(smiles, sequences, None), batch_size)
+        )
+        if not outputs:
+            return np.empty(0), np.empty(0)
+        means = torch.cat([mean for mean, _ in outputs], dim=1)
+        log_vars = torch.cat([log_var for _, log_var in outputs], dim=1)
+        unit = self.config.y_std * self.config.sigma_scale
+        aleatoric = log_vars.exp().mean(0).sqrt().cpu().numpy().astype(np.float64) * unit
+        disagreement = means.var(0, unbiased=False).sqrt().cpu().numpy().astype(np.float64) * unit
+        return aleatoric, disagreement
+
     def member_means(
         self,
         drugs: Sequence[str],
