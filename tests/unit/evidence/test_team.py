@@ -182,6 +182,9 @@ def test_off_topic_question_abstains(tmp_path: Path) -> None:
     assert chain.decision == Decision.INSUFFICIENT
     assert chain.claims == []
     assert "searched 1 document(s)" in chain.notes[0]  # says what was searched
+    # and which gate stopped it: no document was close enough, so no relevance is claimed
+    assert "none is close enough to the question to quote" in chain.notes[0]
+    assert "addresses the question with probability" not in chain.notes[0]
     assert "read 3 sentence(s), 0 address it" in trace.steps[2].summary
 
 

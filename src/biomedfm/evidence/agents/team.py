@@ -138,6 +138,7 @@ class _Reading:
     sentences_read: int
     best_relevance: float  # among sentences that pass the similarity gate
     best_similarity: float
+    close_documents: int = 0  # documents with a sentence at the similarity gate
     background: int = 0  # sentences that would have been quotes but are background
     reserve: list[_Quote] = field(default_factory=list)
     """Sentences that pass every quote gate but were not among the most relevant shown, most
@@ -480,6 +481,7 @@ class EvidenceTeam:
             len(chosen),
             float((1.0 - stances[chosen, 2])[gate].max()) if gate.any() else 0.0,
             float(similarity[chosen].max()) if chosen else 0.0,
+            sum(bool(eligible[doc_rows[0]]) for doc_rows in rows.values()),
             skipped,
             reserve,
             other_outcomes,
@@ -586,6 +588,33 @@ class EvidenceTeam:
                 dtype=np.float32,
             )
 
+    def _searched_note(self, query: str, reading: _Reading) -> str:
+        """What was searched and which gate stopped every sentence, in that order: no document
+        close enough to quote, no sentence that addresses the question, only background, or
+        only other outcomes."""
+        searched = (
+            f"searched {len(reading.documents)} document(s) for {query!r} and read "
+            f"{reading.sentences_read} sentence(s)"
+        )
+        if reading.sentences_read and not reading.close_documents:
+            return (
+                f"{searched}; none is close enough to the question to quote: the closest "
+                f"sentence has similarity {reading.best_similarity:.2f}, and a document is "
+                f"quoted only when one of its sentences reaches {self.min_similarity}"
+            )
+        if reading.sentences_read:
+            searched += (
+                f"; the best of the {reading.close_documents} document(s) close enough to quote"
+                f" addresses the question with probability {reading.best_relevance:.2f} (a "
+                f"quote needs {self.min_relevance})"
+            )
+        if reading.background:
+            searched += (
+                f"; {reading.background} sentence(s) that passed are background (prior work or"
+                " the study's aims), not findings"
+            )
+        return searched + _other_outcomes_note(reading.other_outcomes, self.min_reported)
+
     def _synthesize(
         self, the_plan: Plan, reading: _Reading, question_id: str, notes: list[str]
     ) -> EvidenceChain:
@@ -593,16 +622,7 @@ class EvidenceTeam:
             id=question_id, question=the_plan.question, decision=Decision.INSUFFICIENT
         )
         if not reading.quotes:
-            searched = (
-                f"searched {len(reading.documents)} document(s) for {the_plan.query!r} and read "
-                f"{reading.sentences_read} sentence(s); the best addresses the question with "
-                f"probability {reading.best_relevance:.2f} (a quote needs {self.min_relevance})"
-                f" and the closest has similarity {reading.best_similarity:.2f} (in a corpus a "
-                f"document is read when one of its sentences reaches {self.min_similarity}); "
-                f"{reading.background} sentence(s) that passed are background (prior work or "
-                "the study's aims), not findings"
-                + _other_outcomes_note(reading.other_outcomes, self.min_reported)
-            )
+            searched = self._searched_note(the_plan.query, reading)
             return chain.model_copy(
                 update={
                     "summary": _insufficient_summary(reading.other_outcomes),
