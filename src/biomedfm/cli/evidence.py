@@ -305,6 +305,9 @@ def train_answer_command(
         help="First fine-tune on yes/no questions made from the Evidence Inference trials "
         "(needs evidence/evidence_inference in the data folder).",
     ),
+    seed: int = typer.Option(
+        0, help="Seed of the readers' initialisation and shuffling (the folds stay fixed)."
+    ),
 ) -> None:
     """Fine-tune the answer reader (a study's results against a yes/no question)."""
     import logging
@@ -328,6 +331,7 @@ def train_answer_command(
                 if warm_up
                 else None
             ),
+            seed=seed,
         )
     except BiomedfmError as error:
         print_error(err, error)

@@ -192,11 +192,13 @@ def test_train_answer_cli_cross_fits_and_saves_a_reader(tmp_path: Path) -> None:
         [
             "evidence", "train-answer", "-i", str(data), "-o", str(out), "--folds", "2",
             "--epochs", "1", "--keep-folds", str(folds), "--warm-up",
-            "--data-dir", str(tmp_path / "data"),
+            "--data-dir", str(tmp_path / "data"), "--seed", "3",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    warm_up = json.loads((out / "config.json").read_text())["training"]["warm_up"]
+    training = json.loads((out / "config.json").read_text())["training"]
+    assert training["settings"]["seed"] == 3
+    warm_up = training["warm_up"]
     assert (warm_up["questions"], warm_up["yes"] + warm_up["no"]) == (4, 4)
     cross_fit = read_cross_fit(out)
     assert sorted(cross_fit, key=int) == [str(i) for i in range(12)]

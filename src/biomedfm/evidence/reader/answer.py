@@ -207,6 +207,7 @@ def train_answer_reader(
     version: str = "",
     keep_folds: Path | None = None,
     warm_up: Path | None = None,
+    seed: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Cross-fit ``folds`` readers (out-of-fold probabilities), then train on every question.
@@ -220,6 +221,9 @@ def train_answer_reader(
             them to answer each question with a reader that never saw it).
         limit: use only the first ``limit`` questions, and as many trial questions (smoke
             runs).
+        seed: of each reader's head initialisation and shuffling; the folds stay the same
+            whatever the seed, so readers trained with different seeds can be paired or
+            averaged question by question.
     """
     say = progress or log.info
     examples = read_answer_examples(path)
@@ -243,6 +247,7 @@ def train_answer_reader(
             epochs,
             version,
             keep_folds,
+            seed,
             say,
             {"source": path.name, **({"warm_up": warm_up_report} if warm_up_report else {})},
         )
@@ -277,6 +282,7 @@ def _cross_fit_and_train(
     epochs: int,
     version: str,
     keep_folds: Path | None,
+    seed: int,
     say: Callable[[str], None],
     about: dict[str, Any],
 ) -> dict[str, Any]:
@@ -288,7 +294,7 @@ def _cross_fit_and_train(
     splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
     for k, (train, test) in enumerate(splitter.split(examples.labels, examples.labels)):
         say(f"fold {k + 1}/{folds}: {len(train)} questions")
-        reader = fit_answer_reader(start, examples, train, epochs=epochs, say=say)
+        reader = fit_answer_reader(start, examples, train, epochs=epochs, seed=seed, say=say)
         out_of_fold[test] = answer_probabilities(
             reader, [examples.propositions[i] for i in test], [examples.passages[i] for i in test]
         )
@@ -301,14 +307,19 @@ def _cross_fit_and_train(
     majority = float(np.bincount(examples.labels, minlength=3).max() / n)
     say(f"cross-fitted: {cross_fit} (majority {majority:.3f})")
     say(f"final reader: all {n} questions")
-    reader = fit_answer_reader(start, examples, np.arange(n), epochs=epochs, say=say)
+    reader = fit_answer_reader(start, examples, np.arange(n), epochs=epochs, seed=seed, say=say)
     reader.config.version = version
     report = {
         "questions": n,
         **about,
         "cross_fitted": {**cross_fit, "majority_accuracy": round(majority, 3), "folds": folds},
         "per_fold": fold_reports,
-        "settings": {"epochs": epochs, "max_length": MAX_LENGTH, "passage_chars": PASSAGE_CHARS},
+        "settings": {
+            "epochs": epochs,
+            "max_length": MAX_LENGTH,
+            "passage_chars": PASSAGE_CHARS,
+            "seed": seed,
+        },
     }
     reader.save(output, {"version": version, "role": "answer", "training": report})
     (output / CROSS_FIT_FILE).write_text(
