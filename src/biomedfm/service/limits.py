@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import HTTPException
@@ -42,16 +43,28 @@ def check_molecules(
     field: str,
     smiles_key: str = "smiles",
     sequence_key: str = "sequence",
+    row_name: Callable[[int], int | str] = lambda i: i,
 ) -> None:
-    """Per-row SMILES and sequence lengths of a list of pairs/compounds/targets."""
+    """Per-row SMILES and sequence lengths of a list of pairs/compounds/targets.
+
+    Args:
+        row_name: how a row is named in an error's location (a JSON list index by default;
+            an uploaded file names its rows as a spreadsheet does, "row 1" first).
+    """
     for i, row in enumerate(rows):
         smiles = getattr(row, smiles_key, None)
         if smiles is not None:
             checker.at_most(
-                (field, i, smiles_key), len(smiles), limits.max_smiles_chars, "SMILES characters"
+                (field, row_name(i), smiles_key),
+                len(smiles),
+                limits.max_smiles_chars,
+                "SMILES characters",
             )
         sequence = getattr(row, sequence_key, None)
         if sequence is not None:
             checker.at_most(
-                (field, i, sequence_key), len(sequence), limits.max_sequence_chars, "residues"
+                (field, row_name(i), sequence_key),
+                len(sequence),
+                limits.max_sequence_chars,
+                "residues",
             )

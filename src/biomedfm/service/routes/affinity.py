@@ -123,12 +123,13 @@ def _check_pairs(
     rows of an uploaded CSV (row 1 is the first after the header)."""
     checker = LimitChecker()
     checker.at_most((where,), len(pairs), limit, "pairs")
-    check_molecules(checker, services.settings.service, pairs, where)
-    if where == "file":
-        for problem in checker.problems:
-            loc = problem["loc"]
-            if len(loc) > 2 and isinstance(loc[2], int):
-                problem["loc"] = [*loc[:2], f"row {loc[2] + 1}", *loc[3:]]
+    check_molecules(
+        checker,
+        services.settings.service,
+        pairs,
+        where,
+        row_name=(lambda i: f"row {i + 1}") if where == "file" else (lambda i: i),
+    )
     checker.raise_if_any()
 
 
