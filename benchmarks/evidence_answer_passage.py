@@ -1,0 +1,117 @@
+"""Does the answer reader lose the end of its passage? Fold readers re-reading other passages.
+
+The answer reader reads (proposition, passage) within 256 word pieces, truncating the longer
+side from its end, so when the 1,100-character passage runs past the budget the last results
+sentences are cut. This re-reads each PubMedQA question with the fold reader that never saw it
+(``evidence train-answer --keep-folds``) and three passages: the trained one (a check: it must
+reproduce ``cross_fit.json``), whole sentences from the end of the abstract within the token
+budget, and the trained passage with sentences dropped from its front until it fits. Each is
+paired with the trained passage (McNemar's exact test). An inference-only probe: the readers
+were trained on the truncated passages.
+
+Usage: python benchmarks/evidence_answer_passage.py FOLDS_DIR READER_DIR [--data-dir D]
+       [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score
+
+from _report import emit_report, mcnemar_p
+from biomedfm.config import resolve_data_dir
+from biomedfm.evidence.decision import proposition
+from biomedfm.evidence.decision_train import context_sentences
+from biomedfm.evidence.reader.answer import (
+    ANSWER_LABELS,
+    CROSS_FIT_FILE,
+    MAX_LENGTH,
+    answer_passage,
+    passage_start,
+)
+from biomedfm.evidence.reader.model import EvidenceReaderModel
+
+
+def last_sentences_within(lengths: list[int], room: int) -> int:
+    """Index of the first of the last sentences whose word pieces fit in ``room`` (at least
+    the last one)."""
+    start, total = len(lengths), 0
+    while start > 0 and (start == len(lengths) or total + lengths[start - 1] <= room):
+        start -= 1
+        total += lengths[start]
+    return start
+
+
+def passages(reader: EvidenceReaderModel, prop: str, sentences: list[str]) -> dict[str, str]:
+    """The three passages of one question, by name."""
+    room = MAX_LENGTH - 3 - len(reader.tokenizer.tokenize(prop))
+    lengths = [len(reader.tokenizer.tokenize(s)) for s in sentences]
+    trained_start = passage_start(sentences)
+    front = max(trained_start, last_sentences_within(lengths, room))
+    return {
+        "trained": answer_passage(sentences),
+        "tokens": " ".join(sentences[last_sentences_within(lengths, room) :]),
+        "trained_front_trimmed": " ".join(sentences[front:]),
+    }
+
+
+def scores(gold: np.ndarray, read: np.ndarray) -> dict[str, float]:
+    return {
+        "accuracy": round(float(accuracy_score(gold, read)), 3),
+        "macro_f1": round(float(f1_score(gold, read, average="macro")), 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("folds", type=Path, help="fold readers (fold-0 … fold-K)")
+    parser.add_argument("reader", type=Path, help="the answer reader they were cross-fitted for")
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    records = json.loads(
+        (resolve_data_dir(args.data_dir) / "pubmedqa/pqal_trainval.json").read_text()
+    )
+    cross_fit = json.loads((args.reader / CROSS_FIT_FILE).read_text())
+    ids = list(records)
+    gold = np.array([ANSWER_LABELS.index(records[k]["final_decision"]) for k in ids])
+    fold = np.array([int(cross_fit["fold"][k]) for k in ids])
+    read = {name: np.zeros(len(ids), dtype=np.int64) for name in ("trained", "tokens")}
+    read["trained_front_trimmed"] = np.zeros(len(ids), dtype=np.int64)
+    truncated = 0
+    for k in sorted(set(fold.tolist())):
+        reader = EvidenceReaderModel.load(args.folds / f"fold-{k}")
+        rows = np.where(fold == k)[0]
+        props = [proposition(records[ids[i]]["question"]) for i in rows]
+        texts = [
+            passages(reader, p, context_sentences(records[ids[i]]["contexts"]))
+            for p, i in zip(props, rows, strict=True)
+        ]
+        truncated += sum(t["trained"] != t["trained_front_trimmed"] for t in texts)
+        for name in read:
+            probabilities = reader.probabilities(props, [t[name] for t in texts], "stance")
+            read[name][rows] = probabilities.argmax(1)
+    reference = np.array([int(np.argmax(cross_fit["probabilities"][k])) for k in ids])
+    report: dict[str, object] = {
+        "questions": len(ids),
+        "trained_passage_truncated": truncated,
+        "cross_fit": scores(gold, reference),
+        "reproduces_cross_fit": int((read["trained"] == reference).sum()),
+    }
+    for name in ("tokens", "trained_front_trimmed"):
+        right, before = read[name] == gold, read["trained"] == gold
+        report[name] = {
+            **scores(gold, read[name]),
+            "right_only_here": int((right & ~before).sum()),
+            "right_only_trained": int((before & ~right).sum()),
+            "p_value": mcnemar_p(int((right & ~before).sum()), int((before & ~right).sum())),
+        }
+    emit_report(report, args.out)
+
+
+if __name__ == "__main__":
+    main()
