@@ -308,6 +308,11 @@ def train_answer_command(
     seed: int = typer.Option(
         0, help="Seed of the readers' initialisation and shuffling (the folds stay fixed)."
     ),
+    keep_end: bool = typer.Option(
+        False,
+        help="Truncate a passage too long for the reader from its start, not its end, so its "
+        "last results sentences are read.",
+    ),
 ) -> None:
     """Fine-tune the answer reader (a study's results against a yes/no question)."""
     import logging
@@ -332,6 +337,7 @@ def train_answer_command(
                 else None
             ),
             seed=seed,
+            keep_end=keep_end,
         )
     except BiomedfmError as error:
         print_error(err, error)

@@ -192,20 +192,20 @@ def test_train_answer_cli_cross_fits_and_saves_a_reader(tmp_path: Path) -> None:
         [
             "evidence", "train-answer", "-i", str(data), "-o", str(out), "--folds", "2",
             "--epochs", "1", "--keep-folds", str(folds), "--warm-up",
-            "--data-dir", str(tmp_path / "data"), "--seed", "3",
+            "--data-dir", str(tmp_path / "data"), "--seed", "3", "--keep-end",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     training = json.loads((out / "config.json").read_text())["training"]
-    assert training["settings"]["seed"] == 3
+    assert (training["settings"]["seed"], training["settings"]["truncation_side"]) == (3, "left")
     warm_up = training["warm_up"]
     assert (warm_up["questions"], warm_up["yes"] + warm_up["no"]) == (4, 4)
     cross_fit = read_cross_fit(out)
     assert sorted(cross_fit, key=int) == [str(i) for i in range(12)]
     assert all(abs(sum(p) - 1.0) < 1e-3 for p in cross_fit.values())
     reader = EvidenceReaderModel.load(out)
-    assert reader.config.max_length == 256
-    assert (folds / "fold-1" / "model.safetensors").is_file()
+    assert (reader.config.max_length, reader.config.truncation_side) == (256, "left")
+    assert EvidenceReaderModel.load(folds / "fold-1").config.truncation_side == "left"
     bad = tmp_path / "bad.json"
     record = {"question": "Q?", "contexts": ["x."], "final_decision": "no"}
     bad.write_text(json.dumps({"3": record}))

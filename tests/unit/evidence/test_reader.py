@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,24 @@ def test_shipped_reader_stores_only_what_differs_from_minilm() -> None:
     size = sum(t.numel() * t.element_size() for t in reader.trained_state().values())
     assert size < 12_000_000  # the tuned top layers in fp16 and the heads, not all of MiniLM
     assert reader.config.version
+
+
+def test_left_truncation_keeps_the_end_of_a_long_passage_and_saves(tmp_path: Path) -> None:
+    config = ReaderConfig(trained_layers=1, max_length=32, truncation_side="left")
+    model = EvidenceReaderModel(config)
+    passage = "Background words fill the start. " * 20 + "Mortality fell sharply."
+    ids = model.encode([CLAIM], [passage])["input_ids"][0].tolist()
+    text = model.tokenizer.decode(ids, skip_special_tokens=True)
+    assert text.endswith("mortality fell sharply.")
+    assert len(ids) == 32
+    model.config.truncation_side = "right"
+    ids = model.encode([CLAIM], [passage])["input_ids"][0].tolist()
+    assert "mortality fell" not in model.tokenizer.decode(ids, skip_special_tokens=True)
+    model.config.truncation_side = "left"
+    model.save(tmp_path / "reader")
+    assert EvidenceReaderModel.load(tmp_path / "reader").config.truncation_side == "left"
+    config_file = tmp_path / "reader" / "config.json"
+    raw = json.loads(config_file.read_text())
+    config_file.write_text(json.dumps({**raw, "truncation_side": "middle"}))
+    with pytest.raises(InputError, match="truncation_side must be 'left' or 'right'"):
+        EvidenceReaderModel.load(tmp_path / "reader")

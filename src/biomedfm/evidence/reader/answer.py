@@ -121,6 +121,7 @@ def fit_answer_reader(
     lr: float = 4e-5,
     batch_size: int = 16,
     seed: int = 0,
+    truncation_side: str = "right",
     say: Callable[[str], None] = log.info,
 ) -> EvidenceReaderModel:
     """A reader warm-started from ``start``, fine-tuned on the examples at ``rows``.
@@ -133,7 +134,14 @@ def fit_answer_reader(
         for text in (examples.passages[i], examples.conclusions[i])
     ]
     return fit_answer_items(
-        start, items, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, say=say
+        start,
+        items,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        truncation_side=truncation_side,
+        say=say,
     )
 
 
@@ -145,17 +153,20 @@ def fit_answer_items(
     lr: float = 4e-5,
     batch_size: int = 16,
     seed: int = 0,
+    truncation_side: str = "right",
     say: Callable[[str], None] = log.info,
 ) -> EvidenceReaderModel:
     """The reader at ``start`` fine-tuned on (proposition, passage, answer index) items.
 
     The classes are weighted by 1/√frequency (maybe is about a tenth of PubMedQA), linear
-    warm-up over the first 10% of steps, then linear decay.
+    warm-up over the first 10% of steps, then linear decay. ``truncation_side`` "left" cuts
+    a too-long passage from its start, so the reader sees its last results sentences.
     """
     torch.manual_seed(seed)
     rng = random.Random(seed)
     model = EvidenceReaderModel.load(start)
     model.config.max_length = MAX_LENGTH
+    model.config.truncation_side = truncation_side
     model.config.stance_logit_bias = (0.0, 0.0, 0.0)
     items = list(items)
     parameters = [p for p in model.parameters() if p.requires_grad]
@@ -208,6 +219,7 @@ def train_answer_reader(
     keep_folds: Path | None = None,
     warm_up: Path | None = None,
     seed: int = 0,
+    keep_end: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Cross-fit ``folds`` readers (out-of-fold probabilities), then train on every question.
@@ -224,6 +236,8 @@ def train_answer_reader(
         seed: of each reader's head initialisation and shuffling; the folds stay the same
             whatever the seed, so readers trained with different seeds can be paired or
             averaged question by question.
+        keep_end: truncate a passage that overruns the token budget from its start instead
+            of its end (about half of PubMedQA's do), so the last results sentences are read.
     """
     say = progress or log.info
     examples = read_answer_examples(path)
@@ -248,6 +262,7 @@ def train_answer_reader(
             version,
             keep_folds,
             seed,
+            "left" if keep_end else "right",
             say,
             {"source": path.name, **({"warm_up": warm_up_report} if warm_up_report else {})},
         )
@@ -283,6 +298,7 @@ def _cross_fit_and_train(
     version: str,
     keep_folds: Path | None,
     seed: int,
+    truncation_side: str,
     say: Callable[[str], None],
     about: dict[str, Any],
 ) -> dict[str, Any]:
@@ -294,7 +310,15 @@ def _cross_fit_and_train(
     splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
     for k, (train, test) in enumerate(splitter.split(examples.labels, examples.labels)):
         say(f"fold {k + 1}/{folds}: {len(train)} questions")
-        reader = fit_answer_reader(start, examples, train, epochs=epochs, seed=seed, say=say)
+        reader = fit_answer_reader(
+            start,
+            examples,
+            train,
+            epochs=epochs,
+            seed=seed,
+            truncation_side=truncation_side,
+            say=say,
+        )
         out_of_fold[test] = answer_probabilities(
             reader, [examples.propositions[i] for i in test], [examples.passages[i] for i in test]
         )
@@ -307,7 +331,15 @@ def _cross_fit_and_train(
     majority = float(np.bincount(examples.labels, minlength=3).max() / n)
     say(f"cross-fitted: {cross_fit} (majority {majority:.3f})")
     say(f"final reader: all {n} questions")
-    reader = fit_answer_reader(start, examples, np.arange(n), epochs=epochs, seed=seed, say=say)
+    reader = fit_answer_reader(
+        start,
+        examples,
+        np.arange(n),
+        epochs=epochs,
+        seed=seed,
+        truncation_side=truncation_side,
+        say=say,
+    )
     reader.config.version = version
     report = {
         "questions": n,
@@ -319,6 +351,7 @@ def _cross_fit_and_train(
             "max_length": MAX_LENGTH,
             "passage_chars": PASSAGE_CHARS,
             "seed": seed,
+            "truncation_side": truncation_side,
         },
     }
     reader.save(output, {"version": version, "role": "answer", "training": report})

