@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,3 +23,21 @@ def mcnemar_p(only_first: int, only_second: int) -> float:
 
     discordant = only_first + only_second
     return round(float(binomtest(only_first, discordant).pvalue), 4) if discordant else 1.0
+
+
+def accuracy_and_macro_f1(truth: Sequence[Any], read: Sequence[Any]) -> dict[str, float]:
+    """Accuracy and macro-F1 of answers against gold labels, to three decimals."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return {
+        "accuracy": round(float(accuracy_score(truth, read)), 3),
+        "macro_f1": round(float(f1_score(truth, read, average="macro")), 3),
+    }
+
+
+def pubmedqa_records(data_dir: Path | None) -> dict[str, Any]:
+    """The 500 PubMedQA questions of the data folder (``--data-dir`` or BIOMEDFM_DATA), by id."""
+    from biomedfm.config import resolve_data_dir
+
+    path = resolve_data_dir(data_dir) / "pubmedqa/pqal_trainval.json"
+    return dict(json.loads(path.read_text()))

@@ -15,10 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
-from sklearn.metrics import accuracy_score, f1_score
-
-from _report import emit_report, mcnemar_p
-from biomedfm.config import resolve_data_dir
+from _report import accuracy_and_macro_f1, emit_report, mcnemar_p, pubmedqa_records
 from biomedfm.evidence.reader.answer import ANSWER_LABELS, CROSS_FIT_FILE
 
 
@@ -33,11 +30,7 @@ def argmax_answers(directory: Path) -> tuple[dict[str, str], dict[str, int]]:
 
 
 def scores(gold: dict[str, str], answers: dict[str, str], keys: list[str]) -> dict[str, float]:
-    truth, read = [gold[k] for k in keys], [answers[k] for k in keys]
-    return {
-        "accuracy": round(float(accuracy_score(truth, read)), 3),
-        "macro_f1": round(float(f1_score(truth, read, average="macro")), 3),
-    }
+    return accuracy_and_macro_f1([gold[k] for k in keys], [answers[k] for k in keys])
 
 
 def main() -> None:
@@ -47,9 +40,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    records = json.loads(
-        (resolve_data_dir(args.data_dir) / "pubmedqa/pqal_trainval.json").read_text()
-    )
+    records = pubmedqa_records(args.data_dir)
     gold = {key: str(record["final_decision"]) for key, record in records.items()}
     before, folds = argmax_answers(args.before)
     after, after_folds = argmax_answers(args.after)

@@ -20,10 +20,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score
 
-from _report import emit_report, mcnemar_p
-from biomedfm.config import resolve_data_dir
+from _report import accuracy_and_macro_f1, emit_report, mcnemar_p, pubmedqa_records
 from biomedfm.evidence.decision import proposition
 from biomedfm.evidence.decision_train import context_sentences
 from biomedfm.evidence.reader.answer import (
@@ -59,13 +57,6 @@ def passages(reader: EvidenceReaderModel, prop: str, sentences: list[str]) -> di
     }
 
 
-def scores(gold: np.ndarray, read: np.ndarray) -> dict[str, float]:
-    return {
-        "accuracy": round(float(accuracy_score(gold, read)), 3),
-        "macro_f1": round(float(f1_score(gold, read, average="macro")), 3),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folds", type=Path, help="fold readers (fold-0 … fold-K)")
@@ -73,9 +64,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    records = json.loads(
-        (resolve_data_dir(args.data_dir) / "pubmedqa/pqal_trainval.json").read_text()
-    )
+    records = pubmedqa_records(args.data_dir)
     cross_fit = json.loads((args.reader / CROSS_FIT_FILE).read_text())
     ids = list(records)
     gold = np.array([ANSWER_LABELS.index(records[k]["final_decision"]) for k in ids])
@@ -99,13 +88,13 @@ def main() -> None:
     report: dict[str, object] = {
         "questions": len(ids),
         "trained_passage_truncated": truncated,
-        "cross_fit": scores(gold, reference),
+        "cross_fit": accuracy_and_macro_f1(gold, reference),
         "reproduces_cross_fit": int((read["trained"] == reference).sum()),
     }
     for name in ("tokens", "trained_front_trimmed"):
         right, before = read[name] == gold, read["trained"] == gold
         report[name] = {
-            **scores(gold, read[name]),
+            **accuracy_and_macro_f1(gold, read[name]),
             "right_only_here": int((right & ~before).sum()),
             "right_only_trained": int((before & ~right).sum()),
             "p_value": mcnemar_p(int((right & ~before).sum()), int((before & ~right).sum())),
