@@ -29,31 +29,23 @@ from biomedfm.evidence.reader.answer import (
     CROSS_FIT_FILE,
     MAX_LENGTH,
     answer_passage,
+    last_within,
     passage_start,
 )
 from biomedfm.evidence.reader.model import EvidenceReaderModel
-
-
-def last_sentences_within(lengths: list[int], room: int) -> int:
-    """Index of the first of the last sentences whose word pieces fit in ``room`` (at least
-    the last one)."""
-    start, total = len(lengths), 0
-    while start > 0 and (start == len(lengths) or total + lengths[start - 1] <= room):
-        start -= 1
-        total += lengths[start]
-    return start
 
 
 def passages(reader: EvidenceReaderModel, prop: str, sentences: list[str]) -> dict[str, str]:
     """The three passages of one question, by name."""
     room = MAX_LENGTH - 3 - len(reader.tokenizer.tokenize(prop))
     lengths = [len(reader.tokenizer.tokenize(s)) for s in sentences]
-    trained_start = passage_start(sentences)
-    front = max(trained_start, last_sentences_within(lengths, room))
+    within_tokens = last_within(lengths, room)
     return {
         "trained": answer_passage(sentences),
-        "tokens": " ".join(sentences[last_sentences_within(lengths, room) :]),
-        "trained_front_trimmed": " ".join(sentences[front:]),
+        "tokens": " ".join(sentences[within_tokens:]),
+        "trained_front_trimmed": " ".join(
+            sentences[max(passage_start(sentences), within_tokens) :]
+        ),
     }
 
 
@@ -69,8 +61,10 @@ def main() -> None:
     ids = list(records)
     gold = np.array([ANSWER_LABELS.index(records[k]["final_decision"]) for k in ids])
     fold = np.array([int(cross_fit["fold"][k]) for k in ids])
-    read = {name: np.zeros(len(ids), dtype=np.int64) for name in ("trained", "tokens")}
-    read["trained_front_trimmed"] = np.zeros(len(ids), dtype=np.int64)
+    read = {
+        name: np.zeros(len(ids), dtype=np.int64)
+        for name in ("trained", "tokens", "trained_front_trimmed")
+    }
     truncated = 0
     for k in sorted(set(fold.tolist())):
         reader = EvidenceReaderModel.load(args.folds / f"fold-{k}")

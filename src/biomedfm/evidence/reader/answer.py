@@ -43,14 +43,20 @@ PASSAGE_CHARS = 1100
 CROSS_FIT_FILE = "cross_fit.json"
 
 
+def last_within(lengths: list[int], budget: int) -> int:
+    """Index of the first of the last items whose lengths sum within ``budget`` (at least
+    the last one, however long)."""
+    start, total = len(lengths), 0
+    while start > 0 and (start == len(lengths) or total + lengths[start - 1] <= budget):
+        start -= 1
+        total += lengths[start]
+    return start
+
+
 def passage_start(sentences: list[str], chars: int = PASSAGE_CHARS) -> int:
     """Index of the first of the last sentences that fit in ``chars`` (at least the last
     one, however long): where :func:`answer_passage` begins."""
-    start, total = len(sentences), 0
-    while start > 0 and (start == len(sentences) or total + len(sentences[start - 1]) <= chars):
-        start -= 1
-        total += len(sentences[start])
-    return start
+    return last_within([len(s) for s in sentences], chars)
 
 
 def answer_passage(sentences: list[str], chars: int = PASSAGE_CHARS) -> str:
