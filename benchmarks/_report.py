@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from numpy.typing import ArrayLike
 
 
 def emit_report(report: dict[str, Any], out: Path | None) -> None:
@@ -25,7 +26,7 @@ def mcnemar_p(only_first: int, only_second: int) -> float:
     return round(float(binomtest(only_first, discordant).pvalue), 4) if discordant else 1.0
 
 
-def accuracy_and_macro_f1(truth: Sequence[Any], read: Sequence[Any]) -> dict[str, float]:
+def accuracy_and_macro_f1(truth: ArrayLike, read: ArrayLike) -> dict[str, float]:
     """Accuracy and macro-F1 of answers against gold labels, to three decimals."""
     from sklearn.metrics import accuracy_score, f1_score
 
