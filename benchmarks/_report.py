@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -42,3 +43,16 @@ def pubmedqa_records(data_dir: Path | None) -> dict[str, Any]:
 
     path = resolve_data_dir(data_dir) / "pubmedqa/pqal_trainval.json"
     return dict(json.loads(path.read_text()))
+
+
+def two_directory_arguments(
+    doc: str, first: tuple[str, str], second: tuple[str, str]
+) -> argparse.Namespace:
+    """The command line of the benchmarks that compare two reader directories: the two
+    directories (name, help), ``--data-dir`` and ``--out``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    for name, help_text in (first, second):
+        parser.add_argument(name, type=Path, help=help_text)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=None)
+    return parser.parse_args()

@@ -11,11 +11,16 @@ Usage: python benchmarks/evidence_answer_paired.py BEFORE_DIR AFTER_DIR [--data-
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
-from _report import accuracy_and_macro_f1, emit_report, mcnemar_p, pubmedqa_records
+from _report import (
+    accuracy_and_macro_f1,
+    emit_report,
+    mcnemar_p,
+    pubmedqa_records,
+    two_directory_arguments,
+)
 from biomedfm.evidence.reader.answer import ANSWER_LABELS, CROSS_FIT_FILE
 
 
@@ -34,12 +39,11 @@ def scores(gold: dict[str, str], answers: dict[str, str], keys: list[str]) -> di
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("before", type=Path, help="answer reader directory (the reference)")
-    parser.add_argument("after", type=Path, help="answer reader directory (the candidate)")
-    parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
+    args = two_directory_arguments(
+        __doc__,
+        ("before", "answer reader directory (the reference)"),
+        ("after", "answer reader directory (the candidate)"),
+    )
     records = pubmedqa_records(args.data_dir)
     gold = {key: str(record["final_decision"]) for key, record in records.items()}
     before, folds = argmax_answers(args.before)

@@ -15,13 +15,17 @@ Usage: python benchmarks/evidence_answer_passage.py FOLDS_DIR READER_DIR [--data
 
 from __future__ import annotations
 
-import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 
-from _report import accuracy_and_macro_f1, emit_report, mcnemar_p, pubmedqa_records
+from _report import (
+    accuracy_and_macro_f1,
+    emit_report,
+    mcnemar_p,
+    pubmedqa_records,
+    two_directory_arguments,
+)
 from biomedfm.evidence.decision import proposition
 from biomedfm.evidence.decision_train import context_sentences
 from biomedfm.evidence.reader.answer import (
@@ -50,12 +54,11 @@ def passages(reader: EvidenceReaderModel, prop: str, sentences: list[str]) -> di
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("folds", type=Path, help="fold readers (fold-0 … fold-K)")
-    parser.add_argument("reader", type=Path, help="the answer reader they were cross-fitted for")
-    parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
+    args = two_directory_arguments(
+        __doc__,
+        ("folds", "fold readers (fold-0 … fold-K)"),
+        ("reader", "the answer reader they were cross-fitted for"),
+    )
     records = pubmedqa_records(args.data_dir)
     cross_fit = json.loads((args.reader / CROSS_FIT_FILE).read_text())
     ids = list(records)
