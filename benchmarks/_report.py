@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from numpy.typing import ArrayLike
 
 
@@ -45,14 +47,36 @@ def pubmedqa_records(data_dir: Path | None) -> dict[str, Any]:
     return dict(json.loads(path.read_text()))
 
 
-def two_directory_arguments(
-    doc: str, first: tuple[str, str], second: tuple[str, str]
-) -> argparse.Namespace:
-    """The command line of the benchmarks that compare two reader directories: the two
-    directories (name, help), ``--data-dir`` and ``--out``."""
+def directory_arguments(doc: str, *directories: tuple[str, str]) -> argparse.Namespace:
+    """The command line of the answer-reader benchmarks: their directories (name, help),
+    ``--data-dir`` and ``--out``."""
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
-    for name, help_text in (first, second):
+    for name, help_text in directories:
         parser.add_argument(name, type=Path, help=help_text)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=None)
     return parser.parse_args()
+
+
+@dataclass(frozen=True)
+class CrossFitted:
+    """An answer reader's out-of-fold readings of the PubMedQA questions, in records' order."""
+
+    ids: list[str]
+    gold: np.ndarray  # (n,) index of each gold answer in ANSWER_LABELS
+    fold: np.ndarray  # (n,) the fold whose reader never saw the question
+    probabilities: np.ndarray  # (n, 3) yes / no / maybe
+
+
+def cross_fitted(reader: Path, records: dict[str, Any]) -> CrossFitted:
+    """``reader``'s ``cross_fit.json`` (from ``evidence train-answer``) against ``records``."""
+    from biomedfm.evidence.reader.answer import ANSWER_LABELS, CROSS_FIT_FILE
+
+    cross_fit = json.loads((reader / CROSS_FIT_FILE).read_text())
+    ids = list(records)
+    return CrossFitted(
+        ids=ids,
+        gold=np.array([ANSWER_LABELS.index(records[k]["final_decision"]) for k in ids]),
+        fold=np.array([int(cross_fit["fold"][k]) for k in ids]),
+        probabilities=np.array([cross_fit["probabilities"][k] for k in ids], dtype=np.float64),
+    )

@@ -11,14 +11,15 @@ Usage: python benchmarks/evidence_answer_bias.py READER_DIR [--data-dir D] [--ou
 
 from __future__ import annotations
 
-import argparse
-import json
-from pathlib import Path
-
 import numpy as np
 
-from _report import accuracy_and_macro_f1, emit_report, pubmedqa_records
-from biomedfm.evidence.reader.answer import ANSWER_LABELS, CROSS_FIT_FILE
+from _report import (
+    accuracy_and_macro_f1,
+    cross_fitted,
+    directory_arguments,
+    emit_report,
+    pubmedqa_records,
+)
 
 BIASES = [
     np.array([0.0, b_no, b_maybe])
@@ -33,32 +34,27 @@ def objective(scores: dict[str, float], name: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("reader", type=Path, help="answer reader directory (with cross_fit.json)")
-    parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
-    records = pubmedqa_records(args.data_dir)
-    cross_fit = json.loads((args.reader / CROSS_FIT_FILE).read_text())
-    ids = list(records)
-    gold = np.array([ANSWER_LABELS.index(records[k]["final_decision"]) for k in ids])
-    fold = np.array([int(cross_fit["fold"][k]) for k in ids])
-    logp = np.log(np.array([cross_fit["probabilities"][k] for k in ids], dtype=np.float64))
+    args = directory_arguments(__doc__, ("reader", "answer reader directory (with cross_fit.json)"))
+    readings = cross_fitted(args.reader, pubmedqa_records(args.data_dir))
+    gold, fold, logp = readings.gold, readings.fold, np.log(readings.probabilities)
+
+    def answers(bias: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return (logp[rows] + bias).argmax(axis=1)
 
     def scores(bias: np.ndarray, rows: np.ndarray) -> dict[str, float]:
-        return accuracy_and_macro_f1(gold[rows], (logp[rows] + bias).argmax(axis=1))
+        return accuracy_and_macro_f1(gold[rows], answers(bias, rows))
 
-    everything = np.arange(len(ids))
+    everything = np.arange(len(gold))
     report: dict[str, object] = {
-        "questions": len(ids),
+        "questions": len(gold),
         "no_bias": scores(np.zeros(3), everything),
     }
     for name in OBJECTIVES:
-        read = np.zeros(len(ids), dtype=np.int64)
+        read = np.zeros(len(gold), dtype=np.int64)
         for k in sorted(set(fold.tolist())):
             inner, outer = np.where(fold != k)[0], np.where(fold == k)[0]
             bias = max(BIASES, key=lambda b: objective(scores(b, inner), name))
-            read[outer] = (logp[outer] + bias).argmax(axis=1)
+            read[outer] = answers(bias, outer)
         report[f"cross_fitted_{name}"] = accuracy_and_macro_f1(gold, read)
     ceiling = max(BIASES, key=lambda b: objective(scores(b, everything), "sum"))
     report["in_sample_ceiling"] = {"bias": ceiling.tolist(), **scores(ceiling, everything)}

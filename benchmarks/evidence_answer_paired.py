@@ -16,10 +16,10 @@ from pathlib import Path
 
 from _report import (
     accuracy_and_macro_f1,
+    directory_arguments,
     emit_report,
     mcnemar_p,
     pubmedqa_records,
-    two_directory_arguments,
 )
 from biomedfm.evidence.reader.answer import ANSWER_LABELS, CROSS_FIT_FILE
 
@@ -39,7 +39,7 @@ def scores(gold: dict[str, str], answers: dict[str, str], keys: list[str]) -> di
 
 
 def main() -> None:
-    args = two_directory_arguments(
+    args = directory_arguments(
         __doc__,
         ("before", "answer reader directory (the reference)"),
         ("after", "answer reader directory (the candidate)"),

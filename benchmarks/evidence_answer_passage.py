@@ -15,22 +15,19 @@ Usage: python benchmarks/evidence_answer_passage.py FOLDS_DIR READER_DIR [--data
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from _report import (
     accuracy_and_macro_f1,
+    cross_fitted,
+    directory_arguments,
     emit_report,
     mcnemar_p,
     pubmedqa_records,
-    two_directory_arguments,
 )
 from biomedfm.evidence.decision import proposition
 from biomedfm.evidence.decision_train import context_sentences
 from biomedfm.evidence.reader.answer import (
-    ANSWER_LABELS,
-    CROSS_FIT_FILE,
     MAX_LENGTH,
     answer_passage,
     last_within,
@@ -54,16 +51,14 @@ def passages(reader: EvidenceReaderModel, prop: str, sentences: list[str]) -> di
 
 
 def main() -> None:
-    args = two_directory_arguments(
+    args = directory_arguments(
         __doc__,
         ("folds", "fold readers (fold-0 … fold-K)"),
         ("reader", "the answer reader they were cross-fitted for"),
     )
     records = pubmedqa_records(args.data_dir)
-    cross_fit = json.loads((args.reader / CROSS_FIT_FILE).read_text())
-    ids = list(records)
-    gold = np.array([ANSWER_LABELS.index(records[k]["final_decision"]) for k in ids])
-    fold = np.array([int(cross_fit["fold"][k]) for k in ids])
+    readings = cross_fitted(args.reader, records)
+    ids, gold, fold = readings.ids, readings.gold, readings.fold
     read = {
         name: np.zeros(len(ids), dtype=np.int64)
         for name in ("trained", "tokens", "trained_front_trimmed")
@@ -81,7 +76,7 @@ def main() -> None:
         for name in read:
             probabilities = reader.probabilities(props, [t[name] for t in texts], "stance")
             read[name][rows] = probabilities.argmax(1)
-    reference = np.array([int(np.argmax(cross_fit["probabilities"][k])) for k in ids])
+    reference = readings.probabilities.argmax(axis=1)
     report: dict[str, object] = {
         "questions": len(ids),
         "trained_passage_truncated": truncated,
