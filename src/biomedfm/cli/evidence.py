@@ -313,12 +313,20 @@ def train_answer_command(
         help="Truncate a passage too long for the reader from its start, not its end, so its "
         "last results sentences are read.",
     ),
+    trained_layers: int | None = typer.Option(
+        None,
+        min=1,
+        max=6,
+        help="Transformer layers tuned, from the top (default: the start reader's 3 of 6; "
+        "each more stores ~3.5 MB).",
+    ),
+    lr: float = typer.Option(4e-5, min=1e-7, help="Peak learning rate."),
 ) -> None:
     """Fine-tune the answer reader (a study's results against a yes/no question)."""
     import logging
 
     from biomedfm.evidence.reader import SHIPPED_DIR
-    from biomedfm.evidence.reader.answer import train_answer_reader
+    from biomedfm.evidence.reader.answer import AnswerFit, train_answer_reader
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     try:
@@ -327,7 +335,13 @@ def train_answer_command(
             output,
             start or SHIPPED_DIR,
             folds=folds,
-            epochs=epochs,
+            fit=AnswerFit(
+                epochs=epochs,
+                lr=lr,
+                seed=seed,
+                truncation_side="left" if keep_end else "right",
+                trained_layers=trained_layers,
+            ),
             limit=limit,
             version=version,
             keep_folds=keep_folds,
@@ -336,8 +350,6 @@ def train_answer_command(
                 if warm_up
                 else None
             ),
-            seed=seed,
-            keep_end=keep_end,
         )
     except BiomedfmError as error:
         print_error(err, error)

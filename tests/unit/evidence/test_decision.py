@@ -178,6 +178,32 @@ def test_the_answer_passage_is_the_end_of_the_study() -> None:
     assert answer_passage([]) == ""
 
 
+def test_length_batches_hold_every_item_once_in_batches_of_similar_length() -> None:
+    import random
+
+    from biomedfm.evidence.reader.answer import length_batches
+
+    items = [(f"q{i}", "w " * (i * 37 % 101), i % 3) for i in range(300)]
+    batches = length_batches(items, 16, random.Random(0))
+    assert sorted(item for batch in batches for item in batch) == sorted(items)
+    assert max(len(batch) for batch in batches) == 16
+    spread = np.mean([len(b[-1][1]) - len(b[0][1]) for b in batches])
+    assert spread < 40  # a random batch spans about 190 characters
+    assert batches == length_batches(items, 16, random.Random(0))
+    assert batches != length_batches(items, 16, random.Random(1))
+
+
+def test_a_reader_refuses_more_tuned_layers_than_minilm_has() -> None:
+    from biomedfm.errors import InputError
+    from biomedfm.evidence.reader.model import EvidenceReaderModel, ReaderConfig
+
+    reader = EvidenceReaderModel(ReaderConfig())
+    with pytest.raises(InputError, match="1 to 6, not 7"):
+        reader.tune_top_layers(7)
+    reader.tune_top_layers(1)
+    assert {name.split(".")[3] for name in reader.trained_state() if ".layer." in name} == {"5"}
+
+
 @pytest.mark.slow
 def test_train_answer_cli_cross_fits_and_saves_a_reader(tmp_path: Path) -> None:
     from biomedfm.evidence.reader.answer import read_cross_fit
@@ -193,11 +219,14 @@ def test_train_answer_cli_cross_fits_and_saves_a_reader(tmp_path: Path) -> None:
             "evidence", "train-answer", "-i", str(data), "-o", str(out), "--folds", "2",
             "--epochs", "1", "--keep-folds", str(folds), "--warm-up",
             "--data-dir", str(tmp_path / "data"), "--seed", "3", "--keep-end",
+            "--trained-layers", "4", "--lr", "5e-5",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     training = json.loads((out / "config.json").read_text())["training"]
-    assert (training["settings"]["seed"], training["settings"]["truncation_side"]) == (3, "left")
+    settings = training["settings"]
+    assert (settings["seed"], settings["truncation_side"], settings["lr"]) == (3, "left", 5e-5)
+    assert settings["trained_layers"] == 4
     warm_up = training["warm_up"]
     assert (warm_up["questions"], warm_up["yes"] + warm_up["no"]) == (4, 4)
     cross_fit = read_cross_fit(out)
@@ -205,6 +234,8 @@ def test_train_answer_cli_cross_fits_and_saves_a_reader(tmp_path: Path) -> None:
     assert all(abs(sum(p) - 1.0) < 1e-3 for p in cross_fit.values())
     reader = EvidenceReaderModel.load(out)
     assert (reader.config.max_length, reader.config.truncation_side) == (256, "left")
+    tuned = {name.split(".")[3] for name in reader.trained_state() if ".layer." in name}
+    assert tuned == {"2", "3", "4", "5"}  # the top four of MiniLM's six layers
     assert EvidenceReaderModel.load(folds / "fold-1").config.truncation_side == "left"
     bad = tmp_path / "bad.json"
     record = {"question": "Q?", "contexts": ["x."], "final_decision": "no"}

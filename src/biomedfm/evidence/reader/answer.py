@@ -118,16 +118,25 @@ def read_answer_examples(path: Path) -> AnswerExamples:
     return examples
 
 
+@dataclass(frozen=True)
+class AnswerFit:
+    """How one answer reader is fine-tuned (the same for every fold and the final reader)."""
+
+    epochs: int = 3
+    lr: float = 4e-5
+    batch_size: int = 16
+    seed: int = 0
+    # "right" cuts the end of a too-long passage, "left" its start (keeps the last results)
+    truncation_side: str = "right"
+    # transformer layers tuned, from the top; None keeps the start reader's (3 of 6)
+    trained_layers: int | None = None
+
+
 def fit_answer_reader(
     start: Path,
     examples: AnswerExamples,
     rows: np.ndarray,
-    *,
-    epochs: int = 3,
-    lr: float = 4e-5,
-    batch_size: int = 16,
-    seed: int = 0,
-    truncation_side: str = "right",
+    fit: AnswerFit = AnswerFit(),
     say: Callable[[str], None] = log.info,
 ) -> EvidenceReaderModel:
     """A reader warm-started from ``start``, fine-tuned on the examples at ``rows``.
@@ -139,45 +148,52 @@ def fit_answer_reader(
         for i in rows
         for text in (examples.passages[i], examples.conclusions[i])
     ]
-    return fit_answer_items(
-        start,
-        items,
-        epochs=epochs,
-        lr=lr,
-        batch_size=batch_size,
-        seed=seed,
-        truncation_side=truncation_side,
-        say=say,
-    )
+    return fit_answer_items(start, items, fit, say=say)
+
+
+def length_batches(
+    items: list[tuple[str, str, int]], batch_size: int, rng: random.Random
+) -> list[list[tuple[str, str, int]]]:
+    """The items in batches of similar length, the batches in random order.
+
+    Padding costs as much as text: a batch mixing 250-piece passages with 60-piece
+    conclusions pads every conclusion to 250. Items are shuffled, sorted by length within
+    pools of 8 batches, cut into batches, and the batches shuffled.
+    """
+    items = list(items)
+    rng.shuffle(items)
+    pool = 8 * batch_size
+    batches = []
+    for begin in range(0, len(items), pool):
+        ordered = sorted(items[begin : begin + pool], key=lambda item: len(item[0]) + len(item[1]))
+        batches += [ordered[b : b + batch_size] for b in range(0, len(ordered), batch_size)]
+    rng.shuffle(batches)
+    return batches
 
 
 def fit_answer_items(
     start: Path,
     items: list[tuple[str, str, int]],
-    *,
-    epochs: int,
-    lr: float = 4e-5,
-    batch_size: int = 16,
-    seed: int = 0,
-    truncation_side: str = "right",
+    fit: AnswerFit,
     say: Callable[[str], None] = log.info,
 ) -> EvidenceReaderModel:
     """The reader at ``start`` fine-tuned on (proposition, passage, answer index) items.
 
     The classes are weighted by 1/√frequency (maybe is about a tenth of PubMedQA), linear
-    warm-up over the first 10% of steps, then linear decay. ``truncation_side`` "left" cuts
-    a too-long passage from its start, so the reader sees its last results sentences.
+    warm-up over the first 10% of steps, then linear decay; batches hold items of similar
+    length (:func:`length_batches`).
     """
-    torch.manual_seed(seed)
-    rng = random.Random(seed)
+    torch.manual_seed(fit.seed)
+    rng = random.Random(fit.seed)
     model = EvidenceReaderModel.load(start)
+    if fit.trained_layers is not None:
+        model.tune_top_layers(fit.trained_layers)
     model.config.max_length = MAX_LENGTH
-    model.config.truncation_side = truncation_side
+    model.config.truncation_side = fit.truncation_side
     model.config.stance_logit_bias = (0.0, 0.0, 0.0)
-    items = list(items)
     parameters = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(parameters, lr=lr, weight_decay=0.01)
-    total = epochs * -(-len(items) // batch_size)
+    optimizer = torch.optim.AdamW(parameters, lr=fit.lr, weight_decay=0.01)
+    total = fit.epochs * -(-len(items) // fit.batch_size)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / (0.1 * total)) * max(0.0, 1 - s / total)
     )
@@ -187,12 +203,10 @@ def fit_answer_items(
         weight=torch.tensor(inverse / inverse.mean(), dtype=torch.float32)
     )
     started = time.time()
-    for epoch in range(1, epochs + 1):
+    for epoch in range(1, fit.epochs + 1):
         model.train()
-        rng.shuffle(items)
         running = 0.0
-        for begin in range(0, len(items), batch_size):
-            chunk = items[begin : begin + batch_size]
+        for chunk in length_batches(items, fit.batch_size, rng):
             batch = model.encode([c[0] for c in chunk], [c[1] for c in chunk])
             loss = loss_of(model(batch, "stance"), torch.tensor([c[2] for c in chunk]))
             optimizer.zero_grad()
@@ -219,13 +233,11 @@ def train_answer_reader(
     start: Path,
     *,
     folds: int = 5,
-    epochs: int = 3,
+    fit: AnswerFit = AnswerFit(),
     limit: int | None = None,
     version: str = "",
     keep_folds: Path | None = None,
     warm_up: Path | None = None,
-    seed: int = 0,
-    keep_end: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Cross-fit ``folds`` readers (out-of-fold probabilities), then train on every question.
@@ -239,11 +251,11 @@ def train_answer_reader(
             them to answer each question with a reader that never saw it).
         limit: use only the first ``limit`` questions, and as many trial questions (smoke
             runs).
-        seed: of each reader's head initialisation and shuffling; the folds stay the same
-            whatever the seed, so readers trained with different seeds can be paired or
-            averaged question by question.
-        keep_end: truncate a passage that overruns the token budget from its start instead
-            of its end (about half of PubMedQA's do), so the last results sentences are read.
+        fit: epochs, learning rate, seed, truncation side and tuned layers of every
+            reader. The folds stay the same whatever the seed, so readers trained with
+            different settings can be paired or averaged question by question.
+            ``truncation_side="left"`` cuts a passage that overruns the token budget from its
+            start (about half of PubMedQA's do), so the last results sentences are read.
     """
     say = progress or log.info
     examples = read_answer_examples(path)
@@ -264,11 +276,9 @@ def train_answer_reader(
             examples,
             output,
             folds,
-            epochs,
+            fit,
             version,
             keep_folds,
-            seed,
-            "left" if keep_end else "right",
             say,
             {"source": path.name, **({"warm_up": warm_up_report} if warm_up_report else {})},
         )
@@ -283,7 +293,7 @@ def _warm_up(
     questions = read_trial_questions(directory, PASSAGE_CHARS)[: limit or None]
     items = [(claim, passage, ANSWER_LABELS.index(answer)) for claim, passage, answer in questions]
     say(f"warm-up: {len(items)} trial questions")
-    reader = fit_answer_items(start, items, epochs=1, say=say)
+    reader = fit_answer_items(start, items, AnswerFit(epochs=1), say=say)
     reader.save(scratch / "warm-up", {"role": "answer warm-up"})
     counts = np.bincount([item[2] for item in items], minlength=3)
     return scratch / "warm-up", {
@@ -300,11 +310,9 @@ def _cross_fit_and_train(
     examples: AnswerExamples,
     output: Path,
     folds: int,
-    epochs: int,
+    fit: AnswerFit,
     version: str,
     keep_folds: Path | None,
-    seed: int,
-    truncation_side: str,
     say: Callable[[str], None],
     about: dict[str, Any],
 ) -> dict[str, Any]:
@@ -316,15 +324,7 @@ def _cross_fit_and_train(
     splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
     for k, (train, test) in enumerate(splitter.split(examples.labels, examples.labels)):
         say(f"fold {k + 1}/{folds}: {len(train)} questions")
-        reader = fit_answer_reader(
-            start,
-            examples,
-            train,
-            epochs=epochs,
-            seed=seed,
-            truncation_side=truncation_side,
-            say=say,
-        )
+        reader = fit_answer_reader(start, examples, train, fit, say)
         out_of_fold[test] = answer_probabilities(
             reader, [examples.propositions[i] for i in test], [examples.passages[i] for i in test]
         )
@@ -337,15 +337,7 @@ def _cross_fit_and_train(
     majority = float(np.bincount(examples.labels, minlength=3).max() / n)
     say(f"cross-fitted: {cross_fit} (majority {majority:.3f})")
     say(f"final reader: all {n} questions")
-    reader = fit_answer_reader(
-        start,
-        examples,
-        np.arange(n),
-        epochs=epochs,
-        seed=seed,
-        truncation_side=truncation_side,
-        say=say,
-    )
+    reader = fit_answer_reader(start, examples, np.arange(n), fit, say)
     reader.config.version = version
     report = {
         "questions": n,
@@ -353,11 +345,14 @@ def _cross_fit_and_train(
         "cross_fitted": {**cross_fit, "majority_accuracy": round(majority, 3), "folds": folds},
         "per_fold": fold_reports,
         "settings": {
-            "epochs": epochs,
+            "epochs": fit.epochs,
+            "lr": fit.lr,
             "max_length": MAX_LENGTH,
             "passage_chars": PASSAGE_CHARS,
-            "seed": seed,
-            "truncation_side": truncation_side,
+            "seed": fit.seed,
+            "truncation_side": fit.truncation_side,
+            "trained_layers": reader.config.trained_layers,
+            "length_batches": True,
         },
     }
     reader.save(output, {"version": version, "role": "answer", "training": report})
