@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -19,6 +20,9 @@ from biomedfm.evidence.decision import (
     shipped_decision_model,
 )
 from biomedfm.evidence.decision_train import context_sentences, read_pubmedqa
+
+if TYPE_CHECKING:
+    from biomedfm.evidence.reader.model import EvidenceReaderModel
 
 POSITIVE = [
     "We enrolled 200 adults in a randomized trial.",
@@ -178,6 +182,11 @@ def test_the_answer_passage_is_the_end_of_the_study() -> None:
     assert answer_passage([]) == ""
 
 
+def tuned_layers(reader: EvidenceReaderModel) -> set[str]:
+    """The indices of the transformer layers a reader stores (the ones it tunes)."""
+    return {name.split(".")[3] for name in reader.trained_state() if ".layer." in name}
+
+
 def test_length_batches_hold_every_item_once_in_batches_of_similar_length() -> None:
     import random
 
@@ -201,7 +210,7 @@ def test_a_reader_refuses_more_tuned_layers_than_minilm_has() -> None:
     with pytest.raises(InputError, match="1 to 6, not 7"):
         reader.tune_top_layers(7)
     reader.tune_top_layers(1)
-    assert {name.split(".")[3] for name in reader.trained_state() if ".layer." in name} == {"5"}
+    assert tuned_layers(reader) == {"5"}
 
 
 @pytest.mark.slow
@@ -234,8 +243,7 @@ def test_train_answer_cli_cross_fits_and_saves_a_reader(tmp_path: Path) -> None:
     assert all(abs(sum(p) - 1.0) < 1e-3 for p in cross_fit.values())
     reader = EvidenceReaderModel.load(out)
     assert (reader.config.max_length, reader.config.truncation_side) == (256, "left")
-    tuned = {name.split(".")[3] for name in reader.trained_state() if ".layer." in name}
-    assert tuned == {"2", "3", "4", "5"}  # the top four of MiniLM's six layers
+    assert tuned_layers(reader) == {"2", "3", "4", "5"}  # the top four of MiniLM's six layers
     assert EvidenceReaderModel.load(folds / "fold-1").config.truncation_side == "left"
     bad = tmp_path / "bad.json"
     record = {"question": "Q?", "contexts": ["x."], "final_decision": "no"}

@@ -82,18 +82,14 @@ class EvidenceReaderModel(nn.Module):
         self.heads = nn.ModuleDict(
             {name: nn.Linear(HIDDEN, len(labels)) for name, labels in HEADS.items()}
         )
-        layers = self.encoder.encoder.layer
-        first_trained = len(layers) - config.trained_layers
-        for parameter in self.encoder.parameters():
+        for parameter in self.encoder.parameters():  # embeddings stay frozen
             parameter.requires_grad = False
-        for layer in layers[first_trained:]:
-            for parameter in layer.parameters():
-                parameter.requires_grad = True
+        self.tune_top_layers(config.trained_layers)
 
     def tune_top_layers(self, count: int) -> None:
-        """Train the top ``count`` transformer layers (and the heads), freeze the rest.
+        """Train the top ``count`` transformer layers (and the heads), freeze the others.
 
-        More tuned layers store more: each is ~3.5 MB in fp16.
+        The embeddings are never trained. More tuned layers store more: each is ~3.5 MB in fp16.
         """
         layers = self.encoder.encoder.layer
         if not 1 <= count <= len(layers):
