@@ -24,7 +24,7 @@ import random
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -270,7 +270,7 @@ def train_answer_reader(
     with tempfile.TemporaryDirectory(prefix="biomedfm-answer-") as scratch:
         warm_up_report: dict[str, Any] = {}
         if warm_up is not None:
-            start, warm_up_report = _warm_up(start, warm_up, Path(scratch), limit, say)
+            start, warm_up_report = _warm_up(start, warm_up, Path(scratch), limit, fit, say)
         return _cross_fit_and_train(
             start,
             examples,
@@ -285,15 +285,24 @@ def train_answer_reader(
 
 
 def _warm_up(
-    start: Path, directory: Path, scratch: Path, limit: int | None, say: Callable[[str], None]
+    start: Path,
+    directory: Path,
+    scratch: Path,
+    limit: int | None,
+    fit: AnswerFit,
+    say: Callable[[str], None],
 ) -> tuple[Path, dict[str, Any]]:
-    """``start`` fine-tuned for one epoch on the trials' yes/no questions, saved in scratch."""
+    """``start`` fine-tuned for one epoch on the trials' yes/no questions, saved in scratch.
+
+    The run's own settings (seed, learning rate, truncation, tuned layers) apply; only the
+    epochs are one.
+    """
     from biomedfm.evidence.reader.answer_trials import read_trial_questions
 
     questions = read_trial_questions(directory, PASSAGE_CHARS)[: limit or None]
     items = [(claim, passage, ANSWER_LABELS.index(answer)) for claim, passage, answer in questions]
     say(f"warm-up: {len(items)} trial questions")
-    reader = fit_answer_items(start, items, AnswerFit(epochs=1), say=say)
+    reader = fit_answer_items(start, items, replace(fit, epochs=1), say=say)
     reader.save(scratch / "warm-up", {"role": "answer warm-up"})
     counts = np.bincount([item[2] for item in items], minlength=3)
     return scratch / "warm-up", {
