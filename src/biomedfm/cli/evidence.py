@@ -305,6 +305,12 @@ def train_answer_command(
         help="First fine-tune on yes/no questions made from the Evidence Inference trials "
         "(needs evidence/evidence_inference in the data folder).",
     ),
+    warm_up_from: list[str] = typer.Option(
+        ["trials"],
+        help="The warm-up's questions: 'trials' (the doctors' findings), 'abstracts' (each "
+        "abstract's conclusion made a question, as PubMedQA's PQA-A was); repeat for both.",
+    ),
+    warm_up_epochs: int = typer.Option(1, min=1, help="Passes over the warm-up questions."),
     seed: int = typer.Option(
         0, help="Seed of the readers' initialisation and shuffling (the folds stay fixed)."
     ),
@@ -350,6 +356,8 @@ def train_answer_command(
                 if warm_up
                 else None
             ),
+            warm_up_from=tuple(warm_up_from),
+            warm_up_epochs=warm_up_epochs,
         )
     except BiomedfmError as error:
         print_error(err, error)

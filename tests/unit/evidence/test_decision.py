@@ -217,16 +217,19 @@ def test_a_reader_refuses_more_tuned_layers_than_minilm_has() -> None:
 def test_train_answer_cli_cross_fits_and_saves_a_reader(tmp_path: Path) -> None:
     from biomedfm.evidence.reader.answer import read_cross_fit
     from biomedfm.evidence.reader.model import EvidenceReaderModel
+    from tests.unit.evidence.test_answer_abstracts import ARTICLE
     from tests.unit.evidence.test_reader_data import write_trial_set
 
     data = _pubmedqa_file(tmp_path / "toy.json", n=12)
-    write_trial_set(tmp_path / "data" / "evidence")  # the warm-up's trials
+    trials = write_trial_set(tmp_path / "data" / "evidence")  # the warm-up's trials
+    (trials / "articles" / "PMC7.txt").write_text(ARTICLE)  # and an abstract's conclusion
     out, folds = tmp_path / "answer", tmp_path / "folds"
     result = CliRunner().invoke(
         app,
         [
             "evidence", "train-answer", "-i", str(data), "-o", str(out), "--folds", "2",
             "--epochs", "1", "--keep-folds", str(folds), "--warm-up",
+            "--warm-up-from", "trials", "--warm-up-from", "abstracts", "--warm-up-epochs", "2",
             "--data-dir", str(tmp_path / "data"), "--seed", "3", "--keep-end",
             "--trained-layers", "4", "--lr", "5e-5",
         ],
@@ -237,7 +240,8 @@ def test_train_answer_cli_cross_fits_and_saves_a_reader(tmp_path: Path) -> None:
     assert (settings["seed"], settings["truncation_side"], settings["lr"]) == (3, "left", 5e-5)
     assert settings["trained_layers"] == 4
     warm_up = training["warm_up"]
-    assert (warm_up["questions"], warm_up["yes"] + warm_up["no"]) == (4, 4)
+    assert (warm_up["questions"], warm_up["yes"] + warm_up["no"]) == (5, 5)
+    assert (warm_up["from"], warm_up["epochs"]) == (["trials", "abstracts"], 2)
     cross_fit = read_cross_fit(out)
     assert sorted(cross_fit, key=int) == [str(i) for i in range(12)]
     assert all(abs(sum(p) - 1.0) < 1e-3 for p in cross_fit.values())

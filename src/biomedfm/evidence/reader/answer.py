@@ -41,6 +41,7 @@ ANSWER_LABELS = ("yes", "no", "maybe")  # in the stance head's supports/contradi
 MAX_LENGTH = 256
 PASSAGE_CHARS = 1100
 CROSS_FIT_FILE = "cross_fit.json"
+WARM_UP_SOURCES = ("trials", "abstracts")
 
 
 def last_within(lengths: list[int], budget: int) -> int:
@@ -238,15 +239,21 @@ def train_answer_reader(
     version: str = "",
     keep_folds: Path | None = None,
     warm_up: Path | None = None,
+    warm_up_from: tuple[str, ...] = ("trials",),
+    warm_up_epochs: int = 1,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Cross-fit ``folds`` readers (out-of-fold probabilities), then train on every question.
 
     Args:
         start: the reader to warm-start from (the shipped evidence reader).
-        warm_up: an ``evidence_inference`` folder: first fine-tune ``start`` for one epoch on
-            its trials' yes/no questions (:mod:`~biomedfm.evidence.reader.answer_trials`),
-            then start every fold and the final reader from that.
+        warm_up: an ``evidence_inference`` folder: first fine-tune ``start`` on yes/no
+            questions made from it, then start every fold and the final reader from that.
+        warm_up_from: which questions (:data:`WARM_UP_SOURCES`): ``trials``, the doctors'
+            findings (:mod:`~biomedfm.evidence.reader.answer_trials`); ``abstracts``, the
+            abstracts' own conclusions, as PQA-A was made
+            (:mod:`~biomedfm.evidence.reader.answer_abstracts`).
+        warm_up_epochs: passes over the warm-up questions.
         keep_folds: also save each fold's reader under ``keep_folds/fold-K`` (benchmarks use
             them to answer each question with a reader that never saw it).
         limit: use only the first ``limit`` questions, and as many trial questions (smoke
@@ -270,7 +277,14 @@ def train_answer_reader(
     with tempfile.TemporaryDirectory(prefix="biomedfm-answer-") as scratch:
         warm_up_report: dict[str, Any] = {}
         if warm_up is not None:
-            start, warm_up_report = _warm_up(start, warm_up, Path(scratch), limit, fit, say)
+            start, warm_up_report = _warm_up(
+                start,
+                warm_up,
+                Path(scratch),
+                WarmUp(warm_up_from, warm_up_epochs, limit, pubmedqa_openings(path)),
+                fit,
+                say,
+            )
         return _cross_fit_and_train(
             start,
             examples,
@@ -284,33 +298,79 @@ def train_answer_reader(
         )
 
 
+@dataclass(frozen=True)
+class WarmUp:
+    """Which questions the warm-up makes, how often it shows them, and what it leaves out."""
+
+    sources: tuple[str, ...] = ("trials",)
+    epochs: int = 1
+    limit: int | None = None  # at most this many questions of each source (smoke runs)
+    exclude_openings: frozenset[str] = frozenset()  # abstracts being trained or validated on
+
+
+def pubmedqa_openings(path: Path) -> frozenset[str]:
+    """The opening words of each PubMedQA abstract's first sentences (to keep a trial that is
+    one of its questions out of the warm-up)."""
+    from biomedfm.evidence.decision_train import context_sentences
+    from biomedfm.evidence.reader.answer_abstracts import opening
+
+    records = json.loads(path.read_text())
+    return frozenset(
+        opening(sentence)
+        for record in records.values()
+        for sentence in context_sentences(record.get("contexts") or [])[:3]
+    )
+
+
+def warm_up_questions(directory: Path, warm_up: WarmUp) -> list[tuple[str, str, str]]:
+    """(proposition, passage, yes/no) from an ``evidence_inference`` folder, by source."""
+    from biomedfm.evidence.decision import proposition
+    from biomedfm.evidence.reader.answer_abstracts import read_abstract_questions
+    from biomedfm.evidence.reader.answer_trials import read_trial_questions
+
+    unknown = sorted(set(warm_up.sources) - set(WARM_UP_SOURCES))
+    if unknown or not warm_up.sources:
+        raise InputError(
+            f"warm-up questions come from {' and/or '.join(WARM_UP_SOURCES)}, not {unknown}"
+        )
+    questions: list[tuple[str, str, str]] = []
+    if "trials" in warm_up.sources:
+        questions += read_trial_questions(directory, PASSAGE_CHARS)[: warm_up.limit]
+    if "abstracts" in warm_up.sources:
+        made = read_abstract_questions(directory, set(warm_up.exclude_openings))
+        questions += [
+            (proposition(q.question), answer_passage(q.passage_sentences), q.answer)
+            for q in made[: warm_up.limit]
+        ]
+    return questions
+
+
 def _warm_up(
     start: Path,
     directory: Path,
     scratch: Path,
-    limit: int | None,
+    warm_up: WarmUp,
     fit: AnswerFit,
     say: Callable[[str], None],
 ) -> tuple[Path, dict[str, Any]]:
-    """``start`` fine-tuned for one epoch on the trials' yes/no questions, saved in scratch.
+    """``start`` fine-tuned on the warm-up questions, saved in scratch.
 
     The run's own settings (seed, learning rate, truncation, tuned layers) apply; only the
-    epochs are one.
+    epochs are the warm-up's.
     """
-    from biomedfm.evidence.reader.answer_trials import read_trial_questions
-
-    questions = read_trial_questions(directory, PASSAGE_CHARS)[: limit or None]
+    questions = warm_up_questions(directory, warm_up)
     items = [(claim, passage, ANSWER_LABELS.index(answer)) for claim, passage, answer in questions]
-    say(f"warm-up: {len(items)} trial questions")
-    reader = fit_answer_items(start, items, replace(fit, epochs=1), say=say)
+    say(f"warm-up: {len(items)} questions from {', '.join(warm_up.sources)}")
+    reader = fit_answer_items(start, items, replace(fit, epochs=warm_up.epochs), say=say)
     reader.save(scratch / "warm-up", {"role": "answer warm-up"})
     counts = np.bincount([item[2] for item in items], minlength=3)
     return scratch / "warm-up", {
         "source": directory.name,
+        "from": list(warm_up.sources),
         "questions": len(items),
         "yes": int(counts[0]),
         "no": int(counts[1]),
-        "epochs": 1,
+        "epochs": warm_up.epochs,
     }
 
 
