@@ -335,6 +335,9 @@ def train_answer_command(
     from biomedfm.evidence.reader.answer import AnswerFit, train_answer_reader
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if not warm_up and (warm_up_from != ["trials"] or warm_up_epochs != 1):
+        print_error(err, BiomedfmError("--warm-up-from and --warm-up-epochs need --warm-up"))
+        raise typer.Exit(code=2)
     try:
         report = train_answer_reader(
             _pubmedqa_path(input, data_dir),

@@ -213,6 +213,18 @@ def test_a_reader_refuses_more_tuned_layers_than_minilm_has() -> None:
     assert tuned_layers(reader) == {"5"}
 
 
+def test_train_answer_cli_refuses_warm_up_settings_without_a_warm_up(tmp_path: Path) -> None:
+    data = _pubmedqa_file(tmp_path / "toy.json", n=12)
+    result = CliRunner().invoke(
+        app,
+        ["evidence", "train-answer", "-i", str(data), "-o", str(tmp_path / "answer"),
+         "--warm-up-from", "abstracts"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "need --warm-up" in result.output
+    assert not (tmp_path / "answer").exists()
+
+
 @pytest.mark.slow
 def test_train_answer_cli_cross_fits_and_saves_a_reader(tmp_path: Path) -> None:
     from biomedfm.evidence.reader.answer import read_cross_fit

@@ -256,8 +256,8 @@ def train_answer_reader(
         warm_up_epochs: passes over the warm-up questions.
         keep_folds: also save each fold's reader under ``keep_folds/fold-K`` (benchmarks use
             them to answer each question with a reader that never saw it).
-        limit: use only the first ``limit`` questions, and as many trial questions (smoke
-            runs).
+        limit: use only the first ``limit`` questions, and as many warm-up questions of
+            each source (smoke runs).
         fit: epochs, learning rate, seed, truncation side and tuned layers of every
             reader. The folds stay the same whatever the seed, so readers trained with
             different settings can be paired or averaged question by question.
@@ -337,7 +337,7 @@ def warm_up_questions(directory: Path, warm_up: WarmUp) -> list[tuple[str, str, 
     if "trials" in warm_up.sources:
         questions += read_trial_questions(directory, PASSAGE_CHARS)[: warm_up.limit]
     if "abstracts" in warm_up.sources:
-        made = read_abstract_questions(directory, set(warm_up.exclude_openings))
+        made = read_abstract_questions(directory, warm_up.exclude_openings)
         questions += [
             (proposition(q.question), answer_passage(q.passage_sentences), q.answer)
             for q in made[: warm_up.limit]

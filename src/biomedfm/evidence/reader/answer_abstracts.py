@@ -3,8 +3,10 @@
 PubMedQA's authors lifted BioBERT from 0.57 to 0.68 with 211k artificial questions (PQA-A): a
 statement from the article turned into a question, answered yes unless the statement is negated,
 asked of the abstract without its conclusion. Their source was PubMed titles; ours are the
-Evidence Inference trials' structured abstracts (2,209 of 3,006 have a conclusion section), and
-the statement is the conclusion's first sentence that rules can turn into a question:
+Evidence Inference trials' structured abstracts (about 2,200 of 3,006 have a conclusion
+section), and the statement is the conclusion's first sentence that rules can turn into a
+question (873 questions from the trials outside the validation split; BENCHMARKS.md,
+"Questions made from trial abstracts", measures them as a warm-up):
 
 - "X was (not) associated with / effective for / superior to Y" → "Was X associated with Y?";
 - "X did not improve Y", "X failed to improve Y", "X had no effect on Y" → no;
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -283,13 +286,14 @@ def held_out_articles(directory: Path) -> set[str]:
 
 
 def read_abstract_questions(
-    directory: Path, exclude_texts: set[str] | None = None
+    directory: Path, exclude_openings: AbstractSet[str] = frozenset()
 ) -> list[AbstractQuestion]:
     """One question from each Evidence Inference article outside its validation split.
 
     Args:
-        exclude_texts: normalised opening words of abstracts to leave out (the PubMedQA
-            questions being trained and validated on, should a trial be one of them).
+        exclude_openings: :func:`opening` of abstract sentences to leave out (the PubMedQA
+            questions being trained and validated on, should a trial be one of them); an
+            article goes when one of its first three sentences is among them.
     """
     held_out = held_out_articles(directory)
     out = []
@@ -301,7 +305,7 @@ def read_abstract_questions(
         made = abstract_question(text, pmcid)
         if made is None:
             continue
-        if exclude_texts and any(opening(s) in exclude_texts for s in made.passage_sentences[:3]):
+        if any(opening(s) in exclude_openings for s in made.passage_sentences[:3]):
             continue
         out.append(made)
     return out
