@@ -17,7 +17,7 @@ from biomedfm.evidence.reader.answer_abstracts import (
     opening,
     read_abstract_questions,
 )
-from tests.unit.evidence.test_reader_data import write_trial_set
+from tests.unit.evidence.test_reader_data import DATA, write_trial_set
 
 ARTICLE = (
     "TITLE:\nAspirin after myocardial infarction\n\n"
@@ -136,3 +136,18 @@ def test_warm_up_questions_come_from_either_source_or_both(tmp_path: Path) -> No
     assert warm_up_questions(directory, WarmUp(("trials", "abstracts"))) == trials + abstracts
     with pytest.raises(InputError, match="trials and/or abstracts"):
         warm_up_questions(directory, WarmUp(("titles",)))
+
+
+@pytest.mark.skipif(
+    not (DATA / "evidence" / "evidence_inference" / "prompts.csv").is_file(),
+    reason="the Evidence Inference data is not beside the checkout",
+)
+def test_the_measured_warm_up_is_rebuilt_from_the_real_trials() -> None:
+    """BENCHMARKS.md's warm-up was 873 questions (706 yes); the rules must still make them."""
+    from biomedfm.evidence.reader.answer import pubmedqa_openings
+
+    openings = pubmedqa_openings(DATA / "pubmedqa" / "pqal_trainval.json")
+    made = warm_up_questions(
+        DATA / "evidence" / "evidence_inference", WarmUp(("abstracts",), 2, None, openings)
+    )
+    assert (len(made), sum(answer == "yes" for _, _, answer in made)) == (873, 706)

@@ -74,7 +74,7 @@ _COPULA = re.compile(
     r"|less|as|equally|highly|both|very|well)\s+)?(?:associated|effective|efficacious|safe"
     r"|superior|inferior|better|worse|related|correlated|feasible|useful|beneficial|comparable"
     r"|similar|equivalent|non-?inferior|tolerated|accurate|reliable|predictive|able|sufficient"
-    r"|necessary|helpful|valuable|appropriate|associated|linked|effective|cost-effective"
+    r"|necessary|helpful|valuable|appropriate|linked|cost-effective"
     r"|acceptable|successful|improved|reduced|increased|decreased|different)\b.*)$",
     re.IGNORECASE,
 )
@@ -89,6 +89,7 @@ _NO_EFFECT = re.compile(
     r"(?P<noun>effect|impact|influence|benefit|advantage)s?\s+(?P<rest>(?:on|over|in|for)\b.*)$",
     re.IGNORECASE,
 )
+# the question's verb (base form) and its forms as conclusions state it
 _VERBS = {
     "improve": "improves|improved",
     "reduce": "reduces|reduced",
