@@ -217,7 +217,7 @@ def _question(text: str) -> tuple[str, str] | None:
         rest = _clause(found["rest"])
         aux = {"had": "did", "has": "does", "have": "do"}[found["aux"].lower()]
         verb = "affect" if found["noun"].lower() in ("effect", "impact", "influence") else "benefit"
-        rest = re.sub(r"^(?:on|in|for)\s+", "", rest) if verb in ("affect", "benefit") else rest
+        rest = re.sub(r"^(?:on|in|for)\s+", "", rest)  # "affect Y", "benefit Y"
         return (_ask(aux, subject, f"{verb} {rest}"), "no") if rest else None
     found = _DO_NOT.match(text)
     if found and (subject := _subject(found["s"])):
